@@ -1,0 +1,5 @@
+"""``python -m pydtrace``: the dtrace command."""
+
+from pydtrace.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,140 @@
+"""The Python API: compile D, run it, read its output or its decoded records.
+
+    from pydtrace.api import run_program
+    status, text = run_program('BEGIN { printf("%d\\n", 6 * 7); exit(0); }', quiet=True)
+
+The dtrace(1) command line is a thin layer over ``compile_invocation`` and
+``Session``.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from typing import IO
+
+from pydtrace.errors import DCompileError, DTraceError
+from pydtrace.invocation import Invocation, ProgramSpec
+from pydtrace.lang import ast as A
+from pydtrace.options import Options
+
+
+def parse_spec(spec: ProgramSpec, inv: Invocation, target: int | None):
+    from pydtrace.lang.macros import MacroEnv
+    from pydtrace.lang.parser import parse_program
+
+    args = inv.macro_args(spec)
+    env = MacroEnv.for_process(args[1:], prog=args[0], target=target)
+    env.defaultargs = bool(inv.options["defaultargs"])
+    program = parse_program(spec.text, macros=env, kind=spec.kind)
+    return program, env
+
+
+def apply_pragmas(program: A.Program, options: Options) -> None:
+    for item in program.items:
+        if not isinstance(item, A.Pragma) or len(item.words) < 2 or item.words[0] != "D":
+            continue
+        if item.words[1] == "option":
+            for word in item.words[2:]:
+                name, _, value = word.partition("=")
+                try:
+                    options.set(name, value if "=" in word else None)
+                except DTraceError as exc:
+                    raise DCompileError("D_PRAGMA_OPTSET", f"failed to set option '{name}'"
+                                        f"{' to ' + repr(value) if value else ''}: "
+                                        "Invalid option name", item.line) from exc
+
+
+def match_clauses(program: A.Program, registry, zdefs: bool) -> list[list]:
+    clause_probes = []
+    for clause in program.clauses:
+        probes = []
+        for desc in clause.descs:
+            found = match_desc(registry, desc)
+            if not found and not zdefs:
+                raise DCompileError("D_PDESC_ZERO", f"probe description {desc.provider}:"
+                                    f"{desc.module}:{desc.function}:{desc.name} does not "
+                                    "match any probes", desc.line or None)
+            probes.extend(p for p in found if p not in probes)
+        clause_probes.append(probes)
+    return clause_probes
+
+
+def match_desc(registry, desc: A.ProbeDesc) -> list:
+    fields = (desc.provider, desc.module, desc.function, desc.name)
+    if not any(fields[:3]) and desc.name.isdigit():
+        return registry.match_id(int(desc.name))
+    return registry.match(fields)
+
+
+def compile_invocation(inv: Invocation):
+    """Parses, checks and compiles every program of ``inv`` into one.
+
+    Returns the compiled program and, per program spec, how many probes it matched.
+    """
+    from pydtrace.codegen.program import ProgramBuilder
+    from pydtrace.driver import compile_error
+    from pydtrace.lang.macros import check_unused
+    from pydtrace.providers.registry import ProbeRegistry
+    from pydtrace.sema.check import Checker
+
+    registry = ProbeRegistry()
+    errtags = bool(inv.options["errtags"])
+    items: list = []
+    all_probes: list[list] = []
+    matched = []
+    lines: list[str] = []
+    target = inv.pids[0] if inv.pids else None
+    for spec in inv.programs:
+        try:
+            program, env = parse_spec(spec, inv, target)
+            apply_pragmas(program, inv.options)
+            if not inv.options["argref"]:
+                check_unused(env)
+            probes = match_clauses(program, registry, bool(inv.options["zdefs"]))
+        except DCompileError as err:
+            raise compile_error(spec, err, errtags) from err
+        items.extend(program.items)
+        all_probes.extend(probes)
+        matched.append((spec, len({p.id for ps in probes for p in ps})))
+        lines = spec.text.splitlines()
+    whole = A.Program(items)
+    spec0 = inv.programs[0]
+    try:
+        if not whole.clauses:
+            raise DCompileError("D_EMPTY", "empty D program translation unit")
+        analysis = Checker(inv.options["strsize"]).check(whole)
+        compiled = ProgramBuilder(analysis, inv.options, lines).build(whole, all_probes)
+    except DCompileError as err:
+        raise compile_error(spec0, err, errtags) from err
+    compiled.registry = registry  # type: ignore[attr-defined]
+    return compiled, matched
+
+
+def open_output(path: str | None) -> IO[bytes]:
+    if path is None:
+        return sys.stdout.buffer
+    try:
+        return open(path, "ab")  # noqa: SIM115 - lives as long as the run
+    except OSError as exc:
+        raise DTraceError(f"failed to open output file '{path}': {exc.strerror}") from exc
+
+
+def run_program(source: str, *, quiet: bool = True, **options: str | int | bool) -> tuple[int, str]:
+    """Compiles and runs a D program; returns (exit status, output text)."""
+    from pydtrace.consume.session import Session
+
+    inv = Invocation(programs=[ProgramSpec("s", source, "<api>")])
+    if quiet:
+        inv.options.set("quiet", None)
+    for name, value in options.items():
+        inv.options.set(name, None if value is True else str(value))
+    compiled, _ = compile_invocation(inv)
+    out = io.BytesIO()
+    session = Session(compiled, inv.options, out)
+    try:
+        session.open()
+        status = session.run(compiled.registry)
+    finally:
+        session.close()
+    return status, out.getvalue().decode("utf-8", "surrogateescape")

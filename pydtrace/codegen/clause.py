@@ -1,0 +1,156 @@
+"""One D clause -> one BPF subprogram: ``int clause(state *r1)``.
+
+The subprogram checks the predicate, reserves its record in the ring buffer
+(only if the clause records anything), runs the statements, and submits. It
+returns 0, or 1 after a runtime fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from pydtrace.bpf import helpers as H
+from pydtrace.bpf import insn as I
+from pydtrace.bpf import opcodes as O
+from pydtrace.bpf.insn import Insn, Item
+from pydtrace.codegen.actions import ACTIONS, RECORDING
+from pydtrace.codegen.aggs import AggPlan, lower_agg
+from pydtrace.codegen.context import STATE_REG, ClauseGen
+from pydtrace.codegen.expr import compile_int, cond_jump
+from pydtrace.codegen.layout import RECORD_PROBE_ID, STATE_DROPS, STATE_PROBE_ID
+from pydtrace.consume.actions import CpuAct
+from pydtrace.errors import DCompileError
+from pydtrace.lang import ast as A
+
+BPF_RB_NO_WAKEUP = 1
+BPF_RB_FORCE_WAKEUP = 2
+
+
+def records_data(stmts: list[A.Stmt] | None) -> bool:
+    for s in stmts or []:
+        if isinstance(s, A.ExprStmt) and isinstance(s.expr, A.Call) \
+                and s.expr.name in RECORDING:
+            return True
+        if isinstance(s, A.If) and (records_data(s.then) or records_data(s.otherwise)):
+            return True
+    return False
+
+
+class ClauseCompiler:
+    def __init__(self, g: ClauseGen, clause: A.Clause, plans: dict[str, AggPlan],
+                 quiet: bool, source_lines: list[str]) -> None:
+        self.g = g
+        self.clause = clause
+        self.plans = plans
+        self.quiet = quiet
+        self.lines = source_lines
+
+    def compile(self) -> list[Item]:
+        g, em = self.g, self.g.em
+        ret = em.new_label("ret")
+        em.label(g.em.prefix)
+        em.emit(I.mov64(STATE_REG, O.R1))
+        if self.clause.predicate is not None:
+            self.source_comment(self.clause.predicate)
+            cond_jump(g, self.clause.predicate, ret)
+        needs_record = not self.quiet or records_data(self.clause.body)
+        size_at = self.reserve(ret) if needs_record else None
+        g.action_index = 1
+        for stmt in self.clause.body or []:
+            self.statement(stmt)
+        if size_at is not None:
+            self.submit(size_at)
+        em.label(ret)
+        em.emit(I.mov64_imm(O.R0, 0))
+        em.emit(I.exit_insn())
+        self.emit_drop()
+        from pydtrace.codegen.faults import emit_fault_stubs
+
+        emit_fault_stubs(g)
+        return em.items
+
+    def source_comment(self, node: A.Node) -> None:
+        if node.line and 0 < node.line <= len(self.lines):
+            self.g.em.comment(f"{node.line}: {self.lines[node.line - 1].strip()}")
+
+    def reserve(self, ret: str) -> int:
+        g, em = self.g, self.g.em
+        em.emit(I.ld_map_fd(O.R1, "rb"))
+        size_at = len(em.items)
+        em.emit(I.mov64_imm(O.R2, 0))  # patched with the record size
+        em.emit(I.mov64_imm(O.R3, 0))
+        em.emit(I.call_helper(H.RINGBUF_RESERVE))
+        g.record = em.vreg()
+        em.emit(I.mov64(g.record, O.R0))
+        em.emit(I.jmp_imm(O.JEQ, g.record, 0, em.prefix + ".drop"))
+        em.emit(I.st_imm(O.W, g.record, 0, g.info.epid))
+        pid = em.vreg()
+        em.emit(I.ldx(O.W, pid, STATE_REG, STATE_PROBE_ID))
+        em.emit(I.stx(O.W, g.record, RECORD_PROBE_ID, pid))
+        if not self.quiet:
+            fld = g.info.layout.add(4, "int", False)
+            cpu = em.call(H.GET_SMP_PROCESSOR_ID)
+            em.emit(I.stx(O.W, g.record, fld.offset, cpu))
+            g.info.actions.append(CpuAct(fld))
+        return size_at
+
+    def submit(self, size_at: int) -> None:
+        g, em = self.g, self.g.em
+        size = g.info.layout.padded_size
+        patched = em.items[size_at]
+        assert isinstance(patched, Insn)
+        em.items[size_at] = replace(patched, imm=size)
+        flags = BPF_RB_FORCE_WAKEUP if g.info.wakeup else BPF_RB_NO_WAKEUP
+        em.call_void(H.RINGBUF_SUBMIT, [g.record, ("imm", flags)])
+
+    def emit_drop(self) -> None:
+        em = self.g.em
+        em.label(em.prefix + ".drop")
+        reg = em.vreg()
+        em.emit(I.ldx(O.DW, reg, STATE_REG, STATE_DROPS))
+        em.emit(I.add64_imm(reg, 1))
+        em.emit(I.stx(O.DW, STATE_REG, STATE_DROPS, reg))
+        em.emit(I.mov64_imm(O.R0, 0))
+        em.emit(I.exit_insn())
+
+    def statement(self, stmt: A.Stmt) -> None:
+        g = self.g
+        self.source_comment(stmt)
+        if isinstance(stmt, A.AggStmt):
+            lower_agg(g, stmt, self.plans[stmt.name])
+        elif isinstance(stmt, A.ExprStmt):
+            expr = stmt.expr
+            if isinstance(expr, A.Call) and expr.name in ACTIONS:
+                ACTIONS[expr.name](g, expr)
+            else:
+                compile_effect(g, expr)
+        elif isinstance(stmt, A.If):
+            self.if_statement(stmt)
+        g.action_index += 1
+
+    def if_statement(self, stmt: A.If) -> None:
+        em = self.g.em
+        other, done = em.new_label("ifelse"), em.new_label("ifdone")
+        cond_jump(self.g, stmt.cond, other)
+        for s in stmt.then:
+            self.statement(s)
+        em.emit(I.ja(done))
+        em.label(other)
+        for s in stmt.otherwise or []:
+            self.statement(s)
+        em.label(done)
+
+
+def compile_effect(g: ClauseGen, expr: A.Expr) -> None:
+    """An expression evaluated for its side effects."""
+    t = g.an.type_of(expr).resolve()
+    if t.is_string and isinstance(expr, A.Assign):
+        from pydtrace.codegen.assign import lower_assign
+
+        lower_assign(g, expr)
+        return
+    if not (t.is_scalar or t.is_string):
+        raise DCompileError("D_CG_EXPR", "expression statement not supported",
+                            expr.line or None)
+    if t.is_scalar:
+        compile_int(g, expr)

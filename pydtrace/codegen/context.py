@@ -1,0 +1,83 @@
+"""Per-clause code generation state shared by the lowering modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydtrace.codegen.emit import Emitter
+from pydtrace.codegen.layout import STATE_SCRATCH, RecordLayout
+from pydtrace.sema.check import Analysis
+
+STATE_REG = 9  # R9 holds the machine-state pointer inside clause subprograms
+MAX_SCRATCH_SLOTS = 24
+
+
+@dataclass
+class ConstPool:
+    """Read-only constants (string literals) in the frozen ``strtab`` map.
+
+    Each literal is followed by enough zero bytes that ``strsize`` bytes can be
+    read from its start, so string copies never run past the map value.
+    """
+
+    strsize: int
+    data: bytearray = field(default_factory=bytearray)
+    index: dict[bytes, int] = field(default_factory=dict)
+
+    def add(self, value: bytes) -> int:
+        if value in self.index:
+            return self.index[value]
+        off = len(self.data)
+        self.data += value + b"\0"
+        self.data += b"\0" * ((-len(self.data)) % 8)
+        self.index[value] = off
+        return off
+
+    def blob(self) -> bytes:
+        return bytes(self.data) + b"\0" * (self.strsize + 8)
+
+
+@dataclass
+class ClauseInfo:
+    """What the consumer needs to know to decode one clause's records."""
+
+    epid: int
+    line: int
+    layout: RecordLayout
+    actions: list = field(default_factory=list)  # consume.actions.* descriptors
+    probes: list = field(default_factory=list)
+    wakeup: bool = False  # exit() forces a ring-buffer wake-up
+
+
+class ClauseGen:
+    """Everything one clause's lowering needs."""
+
+    def __init__(self, analysis: Analysis, consts: ConstPool, info: ClauseInfo,
+                 probe_strings: dict[str, bytes | None], options) -> None:
+        self.an = analysis
+        self.consts = consts
+        self.info = info
+        self.em = Emitter(f"c{info.epid}")
+        self.strsize = analysis.strsize
+        self.probe_strings = probe_strings  # probeprov etc. when constant for the clause
+        self.options = options
+        self.record: int | None = None  # vreg of the reserved ring-buffer record
+        self.fault_label = self.em.new_label("fault")
+        self.faults_used = False
+        self.scratch_next = 0
+        self.action_index = 0
+
+    def scratch_slot(self) -> int:
+        """Offset (from the state pointer) of a fresh strsize-byte scratch slot."""
+        if self.scratch_next >= MAX_SCRATCH_SLOTS:
+            from pydtrace.errors import DCompileError
+
+            raise DCompileError("D_CG_EXPR", "clause needs too many string temporaries",
+                                self.info.line)
+        off = STATE_SCRATCH + self.scratch_next * self.slot_size
+        self.scratch_next += 1
+        return off
+
+    @property
+    def slot_size(self) -> int:
+        return (self.strsize + 8 + 7) & ~7

@@ -1,0 +1,65 @@
+"""Runtime faults: abort the clause, drop its record, report to the consumer.
+
+Each fault site jumps to a stub that knows the fault code and the action index;
+the stub discards the clause's reserved record (nothing partial is ever
+printed) and writes an error record that the consumer turns into DTrace's
+``error on enabled probe`` message. The clause returns 1 so the trampoline can
+fire the ERROR probe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydtrace.bpf import helpers as H
+from pydtrace.bpf import insn as I
+from pydtrace.bpf import opcodes as O
+from pydtrace.codegen.context import STATE_REG, ClauseGen
+from pydtrace.codegen.layout import ERROR_EPID, ERROR_RECORD, RECORD_PROBE_ID, STATE_PROBE_ID
+
+
+@dataclass(frozen=True)
+class FaultSite:
+    label: str
+    code: int
+    action: int
+    record: int | None  # vreg of the reserved record to discard, if any
+    addr: int | None  # vreg holding the faulting address, if any
+
+
+def fault_label(g: ClauseGen, code: int, addr: int | None = None) -> str:
+    label = g.em.new_label(f"fault{code}_")
+    sites = g.__dict__.setdefault("fault_sites", [])
+    sites.append(FaultSite(label, code, g.action_index, g.record, addr))
+    return label
+
+
+def emit_fault_stubs(g: ClauseGen) -> None:
+    for site in g.__dict__.get("fault_sites", []):
+        g.em.label(site.label)
+        if site.record is not None:
+            g.em.call_void(H.RINGBUF_DISCARD, [site.record, ("imm", 0)])
+        emit_error_record(g, site)
+        g.em.emit(I.mov64_imm(O.R0, 1))
+        g.em.emit(I.exit_insn())
+
+
+def emit_error_record(g: ClauseGen, site: FaultSite) -> None:
+    em = g.em
+    skip = em.new_label("noerr")
+    rec = em.call(H.RINGBUF_RESERVE, [("map", "rb"), ("imm", ERROR_RECORD.size), ("imm", 0)])
+    em.emit(I.jmp_imm(O.JEQ, rec, 0, skip))
+    em.emit(I.st_imm(O.W, rec, 0, ERROR_EPID))
+    pid = em.vreg()
+    em.emit(I.ldx(O.W, pid, STATE_REG, STATE_PROBE_ID))
+    em.emit(I.stx(O.W, rec, RECORD_PROBE_ID, pid))
+    em.emit(I.st_imm(O.W, rec, 8, g.info.epid))
+    em.emit(I.st_imm(O.W, rec, 12, site.action))
+    em.emit(I.st_imm(O.W, rec, 16, site.code))
+    em.emit(I.st_imm(O.W, rec, 20, 0))
+    if site.addr is not None:
+        em.emit(I.stx(O.DW, rec, 24, site.addr))
+    else:
+        em.emit(I.st_imm(O.DW, rec, 24, 0))
+    em.call_void(H.RINGBUF_SUBMIT, [rec, ("imm", 0)])
+    em.label(skip)

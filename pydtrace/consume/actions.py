@@ -1,0 +1,57 @@
+"""Action descriptors: what each part of a clause's record means to the consumer.
+
+The code generator creates them next to the fields it writes (``codegen.layout``),
+so writer and reader share one description of every record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydtrace.codegen.layout import Field
+
+
+@dataclass
+class CpuAct:
+    """The CPU a record was written on (non-quiet output only)."""
+
+    field: Field
+
+
+@dataclass
+class TraceAct:
+    field: Field
+    type_name: str
+
+
+@dataclass
+class PrintfAct:
+    func: str  # printf, system, freopen
+    convs: list
+    arg_types: list  # output.printf.ArgType
+    fields: list[Field]
+    formatter: object = None  # compiled lazily by the consumer
+
+
+@dataclass
+class ExitAct:
+    field: Field
+
+
+@dataclass
+class PrintaAct:
+    convs: list | None
+    agg_names: list[str]
+
+
+@dataclass
+class AggOpAct:
+    op: str  # clear, trunc, normalize, denormalize
+    agg_name: str
+    fields: list[Field] = field(default_factory=list)
+
+
+@dataclass
+class SetoptAct:
+    name: str
+    value: str | None

@@ -1,0 +1,123 @@
+"""Record decoding and printing: EPID -> precompiled handler -> DTrace's text.
+
+Handlers are built once per clause from the action descriptors the code
+generator left, so the hot path is a dict lookup, ``struct.unpack_from`` on a
+memoryview of the ring buffer, and a format call.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from pydtrace.codegen.layout import ERROR_EPID, ERROR_RECORD, RECORD_HEADER, Field, int_format
+from pydtrace.consume import actions as C
+from pydtrace.output import records as R
+
+FAULTS = {0: "unknown fault", 1: "invalid address", 2: "invalid alignment",
+          3: "illegal operation", 4: "divide-by-zero", 5: "out of scratch space",
+          6: "invalid kernel access", 7: "invalid user access", 8: "tuple stack overflow",
+          9: "bad stack", 1000: "library-level fault"}
+
+Handler = Callable[[memoryview, int], None]
+
+
+def field_reader(fld: Field) -> Callable[[memoryview], object]:
+    if fld.kind == "string":
+        start, end = fld.offset, fld.offset + fld.size
+
+        def read_string(mv: memoryview) -> bytes:
+            raw = bytes(mv[start:end])
+            cut = raw.find(b"\0")
+            return raw if cut < 0 else raw[:cut]
+        return read_string
+    unpack = struct.Struct("<" + int_format(fld.size, fld.signed)).unpack_from
+    off = fld.offset
+    return lambda mv: unpack(mv, off)[0]
+
+
+class Printer:
+    """Turns records into output text; owns the consumer's view of the run."""
+
+    def __init__(self, compiled, session) -> None:
+        self.compiled = compiled
+        self.session = session
+        self.quiet = bool(session.options["quiet"])
+        self.header_done = False
+        self.handlers: dict[int, Handler] = {
+            epid: self.build(info) for epid, info in compiled.clauses.items()}
+
+    def handle(self, mv: memoryview) -> None:
+        epid, probe_id = RECORD_HEADER.unpack_from(mv, 0)
+        if epid == ERROR_EPID:
+            self.fault(mv)
+            return
+        self.handlers[epid](mv, probe_id)
+
+    def build(self, info) -> Handler:
+        parts = [self.action(a) for a in info.actions if not isinstance(a, C.CpuAct)]
+        cpu = next((a.field for a in info.actions if isinstance(a, C.CpuAct)), None)
+        write = self.session.write
+        if cpu is None:
+            def quiet_handler(mv: memoryview, probe_id: int) -> None:
+                for part in parts:
+                    part(mv)
+            return quiet_handler
+        read_cpu = field_reader(cpu)
+        probes = self.compiled.probes
+
+        def handler(mv: memoryview, probe_id: int) -> None:
+            if not self.header_done:
+                write(R.header_line())
+                self.header_done = True
+            p = probes.get(probe_id)
+            write(R.probe_prefix(read_cpu(mv), probe_id, p.function if p else "",
+                                 p.name if p else ""))
+            for part in parts:
+                part(mv)
+            write("\n")
+        return handler
+
+    def action(self, act) -> Callable[[memoryview], None]:
+        write = self.session.write
+        if isinstance(act, C.TraceAct):
+            read = field_reader(act.field)
+            if act.field.kind == "string":
+                return lambda mv: write(R.format_trace_string(read(mv), self.quiet))
+            size = act.field.size
+            return lambda mv: write(R.format_trace_int(read(mv), size, self.quiet))
+        if isinstance(act, C.PrintfAct):
+            return self.printf_action(act)
+        if isinstance(act, C.ExitAct):
+            read = field_reader(act.field)
+            return lambda mv: self.session.request_exit(read(mv))
+        if isinstance(act, C.PrintaAct):
+            return lambda mv: self.session.printa(act)
+        if isinstance(act, C.AggOpAct):
+            readers = [field_reader(f) for f in act.fields]
+            return lambda mv: self.session.agg_op(act, [r(mv) for r in readers])
+        if isinstance(act, C.SetoptAct):
+            return lambda mv: self.session.setopt(act.name, act.value)
+        raise TypeError(f"unknown action {act!r}")
+
+    def printf_action(self, act: C.PrintfAct) -> Callable[[memoryview], None]:
+        from pydtrace.output.printf import compile_printf
+
+        fmt = compile_printf(act.convs, act.arg_types)
+        readers = [field_reader(f) for f in act.fields]
+        write = self.session.write
+        if len(readers) == 1:
+            only = readers[0]
+            return lambda mv: write(fmt((only(mv),)))
+        return lambda mv: write(fmt([r(mv) for r in readers]))
+
+    def fault(self, mv: memoryview) -> None:
+        _, probe_id, epid, action, code, _, addr = ERROR_RECORD.unpack_from(mv, 0)
+        p = self.compiled.probes.get(probe_id)
+        name = p.fullname if p else "?"
+        where = "predicate" if action == 0 else f"action #{action}"
+        what = FAULTS.get(code, "unknown fault")
+        if code in (1, 2, 9):
+            what += f" (0x{addr:x})"
+        self.session.warn(f"error on enabled probe ID {epid} (ID {probe_id}: {name}): "
+                          f"{what} in {where}")

@@ -1,0 +1,284 @@
+"""The run loop: load, BEGIN, attach, consume, END, print aggregations, clean up.
+
+Every kernel object is entered into one ``ExitStack``; closing it releases all
+programs, maps, links and perf events on every exit path. Attachments are fd
+based, so even SIGKILL leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from contextlib import ExitStack
+from typing import IO
+
+from pydtrace.codegen.layout import (
+    GLOBAL_WALLOFF, STATE_AGGDROPS, STATE_DROPS,
+)
+from pydtrace.codegen.program import CompiledProgram, MapSpec
+from pydtrace.errors import DTraceError, KernelError, VerifierError
+
+
+class Session:
+    """One tracing run of a compiled program."""
+
+    def __init__(self, compiled: CompiledProgram, options, out: IO[bytes],
+                 err: IO[str] | None = None) -> None:
+        self.compiled = compiled
+        self.options = options
+        self.out = out
+        self.err = err or sys.stderr
+        self.exiting = False
+        self.exit_status = 0
+        self.stop_requested = False
+        self.chunks: list[str] = []
+        self.stack = ExitStack()
+        self.maps: dict[str, object] = {}
+        self.progs: dict[str, object] = {}
+        self.attach_stack = ExitStack()
+        self.aggs: dict[str, object] = {}
+        self.printed: set[str] = set()
+        self.drops_seen: dict[tuple[int, int], int] = {}
+        self.dyn_options: dict[str, object] = {}
+        self.targets_alive = None  # callable -> bool, set by process control
+
+    # ------------------------------------------------------------ output
+
+    def write(self, text: str) -> None:
+        self.chunks.append(text)
+
+    def flush(self) -> None:
+        if self.chunks:
+            data = "".join(self.chunks)
+            self.chunks.clear()
+            self.out.write(data.encode("utf-8", "surrogateescape"))
+        self.out.flush()
+
+    def warn(self, message: str) -> None:
+        self.flush()
+        self.err.write(f"dtrace: {message}\n")
+        self.err.flush()
+
+    # ------------------------------------------------------------ kernel objects
+
+    def open(self) -> None:
+        from pydtrace.consume.aggregate import Aggregation
+
+        for spec in self.compiled.maps:
+            self.maps[spec.name] = self.create_map(spec)
+        for prog in self.compiled.programs:
+            self.progs[prog.name] = self.load_program(prog)
+        for name, plan in self.compiled.aggs.items():
+            self.aggs[name] = Aggregation(plan, self.maps[plan.map_name])
+
+    def create_map(self, spec: MapSpec):
+        from pydtrace.sys.maps import Map
+
+        try:
+            m = self.stack.enter_context(Map.create(spec.map_type, spec.key_size,
+                                                    spec.value_size, spec.max_entries,
+                                                    spec.name, spec.flags))
+        except KernelError as exc:
+            raise DTraceError(f"could not enable tracing: failed to create map {spec.name}: "
+                              f"{os.strerror(exc.errno) if exc.errno else exc}") from exc
+        if spec.initial is not None:
+            m.update(b"\0\0\0\0", spec.initial)
+        if spec.freeze:
+            m.freeze()
+        return m
+
+    def load_program(self, prog):
+        from pydtrace.bpf.asm import encode
+        from pydtrace.sys.progs import Program
+
+        fds = {name: m.fd for name, m in self.maps.items()}
+        code = encode(prog.insns, fds)
+        try:
+            return self.stack.enter_context(Program.load(prog.prog_type, code, name=prog.name))
+        except VerifierError as exc:
+            raise DTraceError(explain_verifier(prog, exc)) from exc
+
+    # ------------------------------------------------------------ the run
+
+    def run(self, registry, on_go=None) -> int:
+        from pydtrace.consume.decoder import Printer
+        from pydtrace.sys.ringbuf import RingBuffer
+
+        rb_spec = next(m for m in self.compiled.maps if m.name == "rb")
+        self.ring = self.stack.enter_context(RingBuffer(self.maps["rb"].fd,
+                                                        rb_spec.max_entries))
+        self.printer = Printer(self.compiled, self)
+        self.set_walltime_offset()
+        with self.signals():
+            self.fire("begin")
+            self.drain()
+            if not self.exiting:
+                self.attach(registry)
+                if on_go:
+                    on_go()
+                self.loop()
+            self.attach_stack.close()
+            self.fire("end")
+            self.drain()
+        self.finish()
+        return self.exit_status
+
+    def set_walltime_offset(self) -> None:
+        offset = time.clock_gettime_ns(time.CLOCK_REALTIME) - \
+            time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        g = self.maps["globals"]
+        value = bytearray(g.lookup(b"\0\0\0\0") or bytes(g.value_size))
+        value[GLOBAL_WALLOFF:GLOBAL_WALLOFF + 8] = offset.to_bytes(8, "little", signed=True)
+        g.update(b"\0\0\0\0", bytes(value))
+
+    def fire(self, kind: str) -> None:
+        """Runs BEGIN or END in this process's context (BPF_PROG_TEST_RUN)."""
+        for prog in self.compiled.programs:
+            if prog.kind == kind:
+                self.progs[prog.name].test_run(ctx_in=bytes(8))
+
+    def attach(self, registry) -> None:
+        for prog in self.compiled.programs:
+            if prog.kind in ("begin", "end", "error"):
+                continue
+            fd = self.progs[prog.name].fd
+            for probe in prog.probes:
+                provider = registry.provider(probe.provider)
+                try:
+                    provider.attach(probe, fd, self.attach_stack)
+                except KernelError as exc:
+                    raise DTraceError(f"failed to enable '{probe.fullname}': {exc.message}"
+                                      ) from exc
+
+    def loop(self) -> None:
+        interval = self.poll_interval_ms()
+        status_ns = self.options["statusrate"]
+        next_status = time.monotonic_ns() + status_ns
+        while not self.exiting and not self.stop_requested:
+            self.ring.poll(interval)
+            self.drain()
+            now = time.monotonic_ns()
+            if now >= next_status:
+                self.check_drops()
+                next_status = now + status_ns
+            if self.targets_alive is not None and not self.targets_alive():
+                break
+
+    def poll_interval_ms(self) -> int:
+        switch_ms = max(1, self.options["switchrate"] // 1_000_000)
+        return min(switch_ms, 100)
+
+    def drain(self) -> None:
+        self.ring.consume(self.printer.handle)
+        self.flush()
+
+    def request_exit(self, status: int) -> None:
+        self.exit_status = status
+        self.exiting = True
+
+    # ------------------------------------------------------------ aggregations
+
+    def printa(self, act) -> None:
+        from pydtrace.output import aggfmt as F
+
+        aggs = [self.aggs[n] for n in act.agg_names]
+        for a in aggs:
+            self.printed.add(a.desc.name)
+        opts = self.agg_options()
+        if act.convs is None:
+            self.write("\n")
+            a = aggs[0]
+            self.write(F.format_agg_default(a.desc, list(a.snapshot().items()),
+                                            normal=a.normal, options=opts))
+            return
+        tables = [a.snapshot() for a in aggs]
+        rows = F.join_entries([a.desc for a in aggs], tables)
+        self.write(F.format_printa(act.convs, [a.desc for a in aggs], rows,
+                                   normals=[a.normal for a in aggs], options=opts))
+
+    def agg_op(self, act, args: list[int]) -> None:
+        agg = self.aggs[act.agg_name]
+        if act.op == "clear":
+            agg.clear()
+        elif act.op == "trunc":
+            agg.trunc(args[0] if args else None)
+        elif act.op == "normalize":
+            agg.normal = args[0] or 1
+        elif act.op == "denormalize":
+            agg.normal = 1
+
+    def setopt(self, name: str, value: str | None) -> None:
+        try:
+            self.options.set(name, value)
+        except DTraceError:
+            self.warn(f'couldn\'t set option "{name}" to "{value or ""}": Invalid option name')
+
+    def agg_options(self) -> dict[str, object]:
+        names = ("aggsortkey", "aggsortrev", "aggsortpos", "aggsortkeypos", "aggzoom",
+                 "encoding", "aggpack", "agghist")
+        return {n: self.options.get(n, None) for n in names}
+
+    def finish(self) -> None:
+        from pydtrace.output import aggfmt as F
+
+        self.check_drops()
+        self.write("\n")
+        opts = self.agg_options()
+        for name, agg in sorted(self.aggs.items(), key=lambda kv: kv[1].desc.id):
+            if name in self.printed:
+                continue
+            entries = list(agg.snapshot().items())
+            if entries:
+                self.write(F.format_agg_default(agg.desc, entries, normal=agg.normal,
+                                                options=opts))
+        self.flush()
+
+    # ------------------------------------------------------------ drops and signals
+
+    def check_drops(self) -> None:
+        from pydtrace.output.records import drop_message
+
+        state = self.maps["state"]
+        per_cpu = state.lookup_percpu(b"\0\0\0\0") or []
+        droptags = bool(self.options.get("droptags", False))
+        for cpu, raw in enumerate(per_cpu):
+            for off, kind in ((STATE_DROPS, "principal"), (STATE_AGGDROPS, "aggregation")):
+                total = int.from_bytes(raw[off:off + 8], "little")
+                new = total - self.drops_seen.get((cpu, off), 0)
+                if new > 0:
+                    self.drops_seen[(cpu, off)] = total
+                    self.flush()
+                    self.err.write("dtrace: " + drop_message(kind, new, cpu, droptags))
+                    self.err.flush()
+
+    def signals(self):
+        session = self
+
+        class _Signals:
+            def __enter__(self_inner):
+                self_inner.old = {}
+                for sig in (signal.SIGINT, signal.SIGTERM):
+                    self_inner.old[sig] = signal.signal(sig, session.on_signal)
+
+            def __exit__(self_inner, *exc):
+                for sig, handler in self_inner.old.items():
+                    signal.signal(sig, handler)
+        return _Signals()
+
+    def on_signal(self, signum, frame) -> None:
+        if self.stop_requested:
+            raise KeyboardInterrupt
+        self.stop_requested = True
+
+    def close(self) -> None:
+        self.attach_stack.close()
+        self.stack.close()
+
+
+def explain_verifier(prog, exc: VerifierError) -> str:
+    lines = [l for l in exc.log.strip().splitlines() if l.strip()]
+    tail = "\n".join(lines[-12:])
+    return (f"could not enable tracing: the BPF verifier refused program {prog.name} "
+            f"({exc.message}):\n{tail}")

@@ -1,0 +1,70 @@
+"""dtrace(1) behind the command line: compile, list, run. Errors become DTraceError
+with dtrace's exact wording; the CLI prints them."""
+
+from __future__ import annotations
+
+import sys
+
+from pydtrace.errors import DCompileError, DTraceError
+from pydtrace.invocation import Invocation, ProgramSpec
+
+
+def run(inv: Invocation) -> int:
+    if inv.mode == "list":
+        from pydtrace.listing import list_probes
+
+        return list_probes(inv)
+    if inv.mode in ("header", "object", "anon"):
+        raise DTraceError(f"-{ {'header': 'h', 'object': 'G', 'anon': 'A'}[inv.mode] } "
+                          "is not supported yet")
+    if not inv.programs:
+        raise DTraceError("no probes specified")
+    from pydtrace.api import compile_invocation
+
+    compiled, matched = compile_invocation(inv)
+    if inv.disasm:
+        print_disassembly(compiled)
+    quiet = bool(inv.options["quiet"])
+    if not quiet:
+        for spec, count in matched:
+            plural = "" if count == 1 else "s"
+            sys.stderr.write(f"dtrace: {spec.desc} '{spec.name}' matched {count} "
+                             f"probe{plural}\n")
+        sys.stderr.flush()
+    if inv.mode == "compile":
+        return 0
+    return execute(inv, compiled)
+
+
+def execute(inv: Invocation, compiled) -> int:
+    from pydtrace.api import open_output
+    from pydtrace.consume.session import Session
+    from pydtrace.providers.registry import ProbeRegistry
+
+    out = open_output(inv.output_path)
+    session = Session(compiled, inv.options, out)
+    try:
+        session.open()
+        return session.run(compiled.registry if hasattr(compiled, "registry")
+                           else ProbeRegistry())
+    finally:
+        session.close()
+
+
+def print_disassembly(compiled) -> None:
+    from pydtrace.bpf.disasm import disasm
+
+    for prog in compiled.programs:
+        sys.stderr.write(f"\nDIFO program {prog.name} ({prog.kind}, "
+                         f"{len(prog.insns)} instructions):\n")
+        sys.stderr.write("\n".join(disasm(prog.insns)) + "\n")
+
+
+def compile_error(spec: ProgramSpec, err: DCompileError, errtags: bool) -> DTraceError:
+    """dtrace's two framings of a compile error (script file vs. probe specifier)."""
+    if spec.kind == "s":
+        return DTraceError(f"failed to compile script {spec.name}: {err.located(errtags)}")
+    # dtrace names no line for a program given on the command line
+    prefix = f"[{err.tag}] " if errtags else ""
+    where = f"{err.where}: " if err.where else ""
+    return DTraceError(f"invalid probe specifier {spec.text}: {prefix}{where}{err.message}")

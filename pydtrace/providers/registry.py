@@ -1,0 +1,58 @@
+"""Providers by name, imported only when a probe description can name them."""
+
+from __future__ import annotations
+
+import importlib
+
+from pydtrace.providers.base import Probe, Provider, glob_match
+
+PROVIDERS = {
+    "dtrace": ("pydtrace.providers.dtrace", "DTraceProvider"),
+    "profile": ("pydtrace.providers.profile", "ProfileProvider"),
+}
+
+
+class ProbeRegistry:
+    """Matches descriptions against providers and numbers probes as it meets them."""
+
+    def __init__(self) -> None:
+        self._providers: dict[str, Provider] = {}
+        self._ids: dict[tuple, Probe] = {}
+        self.by_id: dict[int, Probe] = {}
+        self._next_id = 4  # 1-3 are dtrace:::BEGIN/END/ERROR
+
+    def provider(self, name: str) -> Provider:
+        if name not in self._providers:
+            module, cls = PROVIDERS[name]
+            self._providers[name] = getattr(importlib.import_module(module), cls)()
+        return self._providers[name]
+
+    def number(self, probe: Probe) -> Probe:
+        key = (probe.provider, probe.module, probe.function, probe.name)
+        known = self._ids.get(key)
+        if known is not None:
+            return known
+        if probe.id == 0:
+            object.__setattr__(probe, "id", self._next_id)
+            self._next_id += 1
+        self._ids[key] = probe
+        self.by_id[probe.id] = probe
+        return probe
+
+    def match(self, desc: tuple[str, str, str, str]) -> list[Probe]:
+        names = [n for n in PROVIDERS if glob_match(desc[0], n)]
+        probes: list[Probe] = []
+        for name in names:
+            probes.extend(self.number(p) for p in self.provider(name).match(desc))
+        return probes
+
+    def match_id(self, probe_id: int) -> list[Probe]:
+        self.list_all()
+        probe = self.by_id.get(probe_id)
+        return [probe] if probe else []
+
+    def list_all(self) -> list[Probe]:
+        probes: list[Probe] = []
+        for name in PROVIDERS:
+            probes.extend(self.number(p) for p in self.provider(name).list_probes())
+        return sorted(probes, key=lambda p: p.id)

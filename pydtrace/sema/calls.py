@@ -1,0 +1,169 @@
+"""Type checking of actions and subroutines (``trace``, ``printf``, ``printa`` ...)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydtrace.errors import DCompileError
+from pydtrace.lang import ast as A
+from pydtrace.types import model as T
+
+if TYPE_CHECKING:
+    from pydtrace.output.printf import ArgType
+    from pydtrace.sema.check import Checker
+
+AGG_ACTIONS = {"clear": (1, 1), "trunc": (1, 2), "normalize": (2, 2), "denormalize": (1, 1)}
+
+
+def fail(tag: str, msg: str, node: A.Node) -> DCompileError:
+    return DCompileError(tag, msg, node.line or None)
+
+
+def check_call(ck: Checker, n: A.Call, statement: bool) -> T.DType:
+    handler = CALLS.get(n.name)
+    if handler is None:
+        raise fail("D_FUNC_UNDEF", f"failed to resolve {n.name}: Unknown function name", n)
+    return handler(ck, n)
+
+
+def arg_count(n: A.Call, lo: int, hi: int | None) -> None:
+    count = len(n.args)
+    if count >= lo and (hi is None or count <= hi):
+        return
+    if hi is None:
+        expected = f"at least {lo}"
+    elif lo == hi:
+        expected = str(lo)
+    else:
+        expected = f"{lo}-{hi}" if count < lo else str(hi)
+    plural = "s" if count != 1 else ""
+    raise fail("D_PROTO_LEN", f"{n.name}( ) prototype mismatch: {count} arg{plural} passed, "
+               f"{expected} expected", n)
+
+
+def check_trace(ck: Checker, n: A.Call) -> T.DType:
+    arg_count(n, 1, 1)
+    if isinstance(n.args[0], A.AggRef):
+        raise fail("D_TRACE_AGG", "trace( ) may not be applied to an aggregation", n)
+    t = ck.expr(n.args[0])
+    if isinstance(t.resolve(), T.VoidType):
+        raise fail("D_TRACE_VOID", "trace( ) may not be applied to a void expression", n)
+    return T.VOID
+
+
+def check_exit(ck: Checker, n: A.Call) -> T.DType:
+    arg_count(n, 1, 1)
+    t = ck.expr(n.args[0])
+    if not t.resolve().is_integer:
+        raise fail("D_PROTO_ARG", "exit( ) argument #1 is incompatible with prototype:\n"
+                   f"\tprototype: int\n\t argument: {t}", n)
+    return T.VOID
+
+
+def format_string(ck: Checker, n: A.Call, index: int = 0) -> str:
+    fmt = n.args[index]
+    if not isinstance(fmt, A.StrLit):
+        raise fail("D_PRINTF_ARG_FMT", f"{n.name}( ) argument #{index + 1} must be a "
+                   "string constant", n)
+    ck.expr(fmt)
+    return fmt.value.decode("latin-1")
+
+
+def check_printf(ck: Checker, n: A.Call) -> T.DType:
+    from pydtrace.output.printf import check_printf as check_format
+
+    arg_count(n, 1, None)
+    fmt = format_string(ck, n)
+    types = []
+    for a in n.args[1:]:
+        if isinstance(a, A.AggRef):
+            raise fail("D_PRINTF_AGG_CONV", f"{n.name}( ) argument may not be an aggregation", a)
+        types.append(arg_type(ck.expr(a)))
+    ck.an.printf_convs[n] = check_format(n.name, fmt, types)
+    return T.VOID
+
+
+def agg_ref(ck: Checker, n: A.Call, arg: A.Expr, tag_prefix: str) -> None:
+    if not isinstance(arg, A.AggRef):
+        raise fail(f"{tag_prefix}_AGGARG", f"{n.name}( ) argument #1 is incompatible with "
+                   "prototype:\n\tprototype: aggregation\n\t argument: "
+                   f"{ck.expr(arg)}", n)
+    if arg.name not in ck.an.symbols.aggs:
+        raise fail(f"{tag_prefix}_AGGBAD", f"undefined aggregation: @{arg.name}", arg)
+
+
+def check_printa(ck: Checker, n: A.Call) -> T.DType:
+    from pydtrace.output.printf import check_printf as check_format
+
+    arg_count(n, 1, None)
+    if isinstance(n.args[0], A.StrLit):
+        fmt = format_string(ck, n)
+        aggs = n.args[1:]
+        if not aggs:
+            raise fail("D_PRINTA_AGGARG", "printa( ) prototype mismatch: aggregation "
+                       "argument expected", n)
+    else:
+        fmt, aggs = None, n.args
+        if len(aggs) > 1:
+            raise fail("D_PRINTA_PROTO", "printa( ) prototype mismatch: 2 args passed, "
+                       "1 expected", n)
+    for a in aggs:
+        agg_ref(ck, n, a, "D_PRINTA")
+    if fmt is not None:
+        first = ck.an.symbols.aggs[aggs[0].name]  # type: ignore[union-attr]
+        keys = [arg_type(t) for t in first.key_types or []]
+        ck.an.printf_convs[n] = check_format("printa", fmt, keys, printa=True)
+    return T.VOID
+
+
+def check_agg_action(ck: Checker, n: A.Call) -> T.DType:
+    lo, hi = AGG_ACTIONS[n.name]
+    tag = {"clear": "D_CLEAR", "trunc": "D_TRUNC", "normalize": "D_NORMALIZE",
+           "denormalize": "D_NORMALIZE"}[n.name]
+    if not lo <= len(n.args) <= hi:
+        raise fail(f"{tag}_PROTO", f"{n.name}( ) prototype mismatch: {len(n.args)} args "
+                   f"passed, {lo if lo == hi else f'{lo}-{hi}'} expected", n)
+    agg_ref(ck, n, n.args[0], tag)
+    for a in n.args[1:]:
+        if not ck.expr(a).resolve().is_integer:
+            raise fail(f"{tag}_SCALAR", f"{n.name}( ) argument #2 must be of scalar type", a)
+    return T.VOID
+
+
+def check_setopt(ck: Checker, n: A.Call) -> T.DType:
+    arg_count(n, 1, 2)
+    for i, a in enumerate(n.args):
+        if not isinstance(a, A.StrLit):
+            raise fail("D_PROTO_ARG", f"setopt( ) argument #{i + 1} must be a string "
+                       "constant", a)
+        ck.expr(a)
+    return T.VOID
+
+
+def arg_type(t: T.DType) -> ArgType:
+    """The printf-checking view of a D type."""
+    from pydtrace.output.printf import ArgType
+
+    r = t.resolve()
+    if r.is_string:
+        return ArgType("string", r.size, False, str(t))
+    if isinstance(r, T.IntType | T.EnumType):
+        return ArgType("int", r.size, bool(getattr(r, "signed", True)), str(t))
+    if r.is_pointer:
+        return ArgType("ptr", 8, False, str(t))
+    if isinstance(r, T.ArrayType):
+        elem = r.elem.resolve()
+        kind = "chararray" if isinstance(elem, T.IntType) and elem.size == 1 else "array"
+        return ArgType(kind, r.size, False, str(t))
+    if isinstance(r, T.FloatType):
+        return ArgType("float", r.size, True, str(t))
+    if isinstance(r, T.StructType):
+        return ArgType("struct", r.size, False, str(t))
+    return ArgType("void", 0, False, str(t))
+
+
+CALLS = {
+    "trace": check_trace, "exit": check_exit, "printf": check_printf, "printa": check_printa,
+    "clear": check_agg_action, "trunc": check_agg_action, "normalize": check_agg_action,
+    "denormalize": check_agg_action, "setopt": check_setopt,
+}

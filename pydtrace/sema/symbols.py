@@ -1,0 +1,70 @@
+"""Symbols that semantic analysis resolves: built-ins, globals, aggregations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydtrace.types import model as T
+
+
+@dataclass(eq=False)
+class GlobalVar:
+    name: str
+    type: T.DType
+    offset: int = 0  # in the globals map value
+
+
+@dataclass(eq=False)
+class AggVar:
+    name: str
+    id: int
+    func: str
+    params: tuple[int, ...] = ()
+    key_types: list[T.DType] | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    type: T.DType
+
+
+def _builtins() -> dict[str, Builtin]:
+    td = T.BUILTIN_TYPEDEFS
+    table = {f"arg{i}": T.INT64 for i in range(10)}
+    table.update({
+        "pid": td["pid_t"], "ppid": td["pid_t"], "tid": td["id_t"], "uid": td["uid_t"],
+        "gid": td["gid_t"], "execname": T.StringType(), "timestamp": T.UINT64,
+        "vtimestamp": T.UINT64, "walltimestamp": T.INT64, "cpu": td["processorid_t"],
+        "epid": T.Typedef("uint_t", T.UINT), "id": T.Typedef("uint_t", T.UINT),
+        "probeprov": T.StringType(), "probemod": T.StringType(),
+        "probefunc": T.StringType(), "probename": T.StringType(), "errno": T.INT,
+    })
+    return {name: Builtin(name, typ) for name, typ in table.items()}
+
+
+BUILTINS = _builtins()
+
+
+@dataclass
+class SymbolTable:
+    globals: dict[str, GlobalVar] = field(default_factory=dict)
+    aggs: dict[str, AggVar] = field(default_factory=dict)
+    enums: dict[str, tuple[int, T.DType]] = field(default_factory=dict)
+    typedefs: dict[str, T.DType] = field(default_factory=lambda: dict(T.BUILTIN_TYPEDEFS))
+    tags: dict[tuple[str, str], T.DType] = field(default_factory=dict)
+    globals_size: int = 16  # after the activity word and wall-clock offset
+
+    def add_global(self, name: str, typ: T.DType) -> GlobalVar:
+        align = max(1, min(typ.align, 8))
+        off = (self.globals_size + align - 1) & ~(align - 1)
+        var = GlobalVar(name, typ, off)
+        self.globals[name] = var
+        self.globals_size = off + max(typ.size, 1)
+        return var
+
+    def add_agg(self, name: str, func: str, params: tuple[int, ...], line: int) -> AggVar:
+        var = AggVar(name, len(self.aggs) + 1, func, params, None, line)
+        self.aggs[name] = var
+        return var
