@@ -120,8 +120,13 @@ def open_output(path: str | None) -> IO[bytes]:
         raise DTraceError(f"failed to open output file '{path}': {exc.strerror}") from exc
 
 
-def run_program(source: str, *, quiet: bool = True, **options: str | int | bool) -> tuple[int, str]:
-    """Compiles and runs a D program; returns (exit status, output text)."""
+def run_program(source: str, *, quiet: bool = True, on_record=None,
+                **options: str | int | bool) -> tuple[int, str]:
+    """Compiles and runs a D program; returns (exit status, output text).
+
+    ``on_record(epid, probe, values)`` receives each firing's decoded trace()
+    and printf() values (ints and bytes) as the consumer reads them.
+    """
     from pydtrace.consume.session import Session
 
     inv = Invocation(programs=[ProgramSpec("s", source, "<api>")])
@@ -132,6 +137,7 @@ def run_program(source: str, *, quiet: bool = True, **options: str | int | bool)
     compiled, _ = compile_invocation(inv)
     out = io.BytesIO()
     session = Session(compiled, inv.options, out)
+    session.record_hook = on_record
     try:
         session.open()
         status = session.run(compiled.registry)

@@ -63,7 +63,8 @@ class ClauseCompiler:
         em.label(ret)
         em.emit(I.mov64_imm(O.R0, 0))
         em.emit(I.exit_insn())
-        self.emit_drop()
+        if size_at is not None:
+            self.emit_drop()
         from pydtrace.codegen.faults import emit_fault_stubs
 
         emit_fault_stubs(g)

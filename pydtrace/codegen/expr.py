@@ -166,6 +166,12 @@ def lower_binary(g: ClauseGen, n: A.Binary) -> int:
     t = g.an.type_of(n)
     lt, rt = g.an.type_of(n.left), g.an.type_of(n.right)
     left = g.em.copy(compile_int(g, n.left))
+    rc = g.an.consts.get(n.right)
+    if rc is not None and rc != 0 and -(1 << 31) <= rc < (1 << 31) \
+            and not t.resolve().is_pointer:
+        emit_arith_imm(g, n.op, left, rc, t)
+        normalize(g, left, t)
+        return left
     right = compile_int(g, n.right)
     if t.resolve().is_pointer:
         scale_pointer(g, n, left, right, lt, rt)
@@ -173,6 +179,16 @@ def lower_binary(g: ClauseGen, n: A.Binary) -> int:
     emit_arith(g, n.op, left, right, t, n)
     normalize(g, left, t)
     return left
+
+
+def emit_arith_imm(g: ClauseGen, op: str, left: int, imm: int, t: T.DType) -> None:
+    """``left op= constant``: no divisor check is needed for a non-zero constant."""
+    signed = is_signed(t)
+    if op == ">>" and signed:
+        g.em.emit(I.alu64_imm(O.ARSH, left, imm))
+        return
+    off = 1 if op in ("/", "%") and signed else 0
+    g.em.emit(I.alu64_imm(ALU[op], left, imm, off))
 
 
 def scale_pointer(g: ClauseGen, n: A.Binary, left: int, right: int, lt: T.DType,

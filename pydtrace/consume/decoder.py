@@ -55,6 +55,9 @@ class Printer:
         self.handlers[epid](mv, probe_id)
 
     def build(self, info) -> Handler:
+        hook = getattr(self.session, "record_hook", None)
+        if hook is not None:
+            return self.build_hooked(info, hook)
         parts = [self.action(a) for a in info.actions if not isinstance(a, C.CpuAct)]
         cpu = next((a.field for a in info.actions if isinstance(a, C.CpuAct)), None)
         write = self.session.write
@@ -77,6 +80,28 @@ class Printer:
                 part(mv)
             write("\n")
         return handler
+
+    def build_hooked(self, info, hook) -> Handler:
+        """For the Python API: hand decoded values to ``hook`` as well as printing."""
+        printing = self.build_plain(info)
+        readers = [field_reader(f) for a in info.actions
+                   for f in ([a.field] if isinstance(a, C.TraceAct) else
+                             a.fields if isinstance(a, C.PrintfAct) else [])]
+        probes = self.compiled.probes
+
+        def handler(mv: memoryview, probe_id: int) -> None:
+            printing(mv, probe_id)
+            p = probes.get(probe_id)
+            hook(info.epid, p.fullname if p else "", [r(mv) for r in readers])
+        return handler
+
+    def build_plain(self, info) -> Handler:
+        hook = self.session.record_hook
+        self.session.record_hook = None
+        try:
+            return self.build(info)
+        finally:
+            self.session.record_hook = hook
 
     def action(self, act) -> Callable[[memoryview], None]:
         write = self.session.write

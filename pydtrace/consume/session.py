@@ -43,6 +43,7 @@ class Session:
         self.drops_seen: dict[tuple[int, int], int] = {}
         self.dyn_options: dict[str, object] = {}
         self.targets_alive = None  # callable -> bool, set by process control
+        self.record_hook = None  # API: called with (epid, probe name, decoded values)
 
     # ------------------------------------------------------------ output
 

@@ -198,8 +198,7 @@ def _stringof(node: A.Stringof) -> tuple[str, int]:
 
 def _operand_of_keyword(operand: A.Expr) -> str:
     """``sizeof x`` / ``sizeof (a + b)``: parens only where precedence needs them."""
-    text = format_expr(operand, _UNARY)
-    return text
+    return format_expr(operand, _UNARY)
 
 
 def _offsetof(node: A.Offsetof) -> tuple[str, int]:
@@ -255,10 +254,13 @@ def _format_tagged(spec: A.TypeSpec) -> str:
         body = "".join(_format_member(m) + " " for m in spec.members)
         return f"{head} {{ {body}}}"
     if spec.enumerators is not None:
-        items = ", ".join(e.name + (f" = {format_expr(e.value, _COND)}" if e.value else "")
-                          for e in spec.enumerators)
+        items = ", ".join(_format_enumerator(e) for e in spec.enumerators)
         return f"{head} {{ {items} }}"
     return head
+
+
+def _format_enumerator(e: A.Enumerator) -> str:
+    return e.name if e.value is None else f"{e.name} = {format_expr(e.value, _COND)}"
 
 
 def _format_member(member: A.Member) -> str:

@@ -21,21 +21,25 @@ EPRED = "EPRED"      # the "/" closing a predicate
 PRAGMA = "PRAGMA"    # value: list[str], the words after "#pragma" (or "#ident" ...)
 EOF = "EOF"
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Every keyword of the language (illumos dt_lex.l plus `userland`).
-KEYWORDS = frozenset("""
+KEYWORDS = _words("""
 auto break case char const continue counter default do double else enum extern
 float for goto if import inline int long offsetof probe provider register restrict
 return self short signed sizeof static string stringof struct switch this translator
 typedef union unsigned userland void volatile while xlate
-""".split())
+""")
 
 # Keywords recognised in the outer scope (probe descriptions and declarations);
 # anything else there lexes as a probe description.
-OUTER_KEYWORDS = frozenset("""
+OUTER_KEYWORDS = _words("""
 auto char const counter double enum extern float import inline int long provider
 register restrict self short signed static string struct this translator typedef
 union unsigned void volatile userland
-""".split())
+""")
 
 STORAGE_CLASSES = frozenset(["auto", "register", "static", "extern", "typedef", "self", "this"])
 TYPE_QUALIFIERS = frozenset(["const", "volatile", "restrict", "userland"])
@@ -53,7 +57,7 @@ OPERATORS = (
 )
 
 # Type names D knows before any program is read (the D library and CTF add more).
-BUILTIN_TYPE_NAMES = frozenset("""
+BUILTIN_TYPE_NAMES = _words("""
 int8_t int16_t int32_t int64_t uint8_t uint16_t uint32_t uint64_t intptr_t uintptr_t
 intmax_t uintmax_t size_t ssize_t ptrdiff_t off_t off64_t time_t hrtime_t clock_t
 uint_t uchar_t ushort_t ulong_t u_int u_char u_short u_long u_longlong_t longlong_t
@@ -62,7 +66,7 @@ dev_t major_t minor_t caddr_t daddr_t ino_t mode_t nlink_t key_t boolean_t _Bool
 ipaddr_t in6_addr_t in_addr_t in_port_t sa_family_t socklen_t
 psinfo_t lwpsinfo_t bufinfo_t devinfo_t fileinfo_t cpuinfo_t chipid_t lgrp_id_t
 kthread_t proc_t cpu_t vnode_t file_t timespec_t timestruc_t timeval_t
-""".split())
+""")
 
 
 @dataclass(slots=True)
