@@ -12,8 +12,31 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from pydtrace.bpf.opcodes import (
-    ADD, ALU, ALU64, ATOMIC, CALL, DW, EXIT, FETCH, IMM, JA, JMP, JMP32, K, LD, LDX,
-    MEM, MEMSX, MOV, NEG, PSEUDO_CALL, PSEUDO_MAP_FD, PSEUDO_MAP_VALUE, ST, STX, X,
+    ADD,
+    ALU,
+    ALU64,
+    ATOMIC,
+    CALL,
+    DW,
+    EXIT,
+    FETCH,
+    IMM,
+    JA,
+    JMP,
+    JMP32,
+    LD,
+    LDX,
+    MEM,
+    MEMSX,
+    MOV,
+    NEG,
+    PSEUDO_CALL,
+    PSEUDO_MAP_FD,
+    PSEUDO_MAP_VALUE,
+    ST,
+    STX,
+    K,
+    X,
 )
 
 VREG_BASE = 16

@@ -6,7 +6,7 @@ from pydtrace.bpf import insn as I
 from pydtrace.bpf import opcodes as O
 from pydtrace.codegen.context import ClauseGen
 from pydtrace.codegen.expr import compile_int
-from pydtrace.codegen.layout import GLOBAL_ACTIVITY, DRAINING, Field
+from pydtrace.codegen.layout import DRAINING, GLOBAL_ACTIVITY, Field
 from pydtrace.consume import actions as C
 from pydtrace.lang import ast as A
 from pydtrace.sema.calls import arg_type

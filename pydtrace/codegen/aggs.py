@@ -136,7 +136,7 @@ def lower_agg(g: ClauseGen, stmt: A.AggStmt, plan: AggPlan) -> None:
     args = [compile_int(g, a) for a in stmt.args]
     if plan.keys:
         key_off = em.stack_alloc(plan.key_size)
-        for kf, node in zip(plan.keys, stmt.keys):
+        for kf, node in zip(plan.keys, stmt.keys, strict=False):
             if kf.kind == "string":
                 copy_string(g, 10, key_off + kf.offset, node, kf.size, pad=True)
             else:

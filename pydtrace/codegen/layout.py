@@ -72,7 +72,8 @@ class RecordLayout:
     size: int = RECORD_DATA
     fields: list[Field] = field(default_factory=list)
 
-    def add(self, size: int, kind: str = "int", signed: bool = True, align: int | None = None) -> Field:
+    def add(self, size: int, kind: str = "int", signed: bool = True,
+            align: int | None = None) -> Field:
         align = align or (size if size in (1, 2, 4, 8) else 8)
         self.size = (self.size + align - 1) & ~(align - 1)
         fld = Field(self.size, size, kind, signed)

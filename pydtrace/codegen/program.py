@@ -76,7 +76,8 @@ class ProgramBuilder:
 
     def build(self, program: A.Program, clause_probes: list[list[Probe]]) -> CompiledProgram:
         plans = plan_aggregations(program, self.an)
-        for epid, (clause, probes) in enumerate(zip(program.clauses, clause_probes), 1):
+        pairs = zip(program.clauses, clause_probes, strict=True)
+        for epid, (clause, probes) in enumerate(pairs, 1):
             self.compile_clause(epid, clause, probes, plans)
         programs = self.group_programs(clause_probes)
         maps = self.map_specs(plans)
@@ -87,7 +88,8 @@ class ProgramBuilder:
                        plans: dict[str, AggPlan]) -> None:
         info = ClauseInfo(epid, clause.line, RecordLayout(), probes=probes)
         g = ClauseGen(self.an, self.consts, info, probe_strings(probes), self.options)
-        items = ClauseCompiler(g, clause, plans, bool(self.options["quiet"]), self.lines).compile()
+        quiet = bool(self.options["quiet"])
+        items = ClauseCompiler(g, clause, plans, quiet, self.lines).compile()
         try:
             items, _ = allocate(items, frame_size=g.em.frame_size,
                                 callee_saved_reserved=[STATE_REG])

@@ -35,7 +35,7 @@ class Aggregation:
 
     def decode_key(self, raw: bytes) -> tuple:
         out = []
-        for kf, t in zip(self.plan.keys, self.key_types):
+        for kf, t in zip(self.plan.keys, self.key_types, strict=False):
             chunk = raw[kf.offset:kf.offset + kf.size]
             if kf.kind == "string":
                 out.append(chunk.split(b"\0", 1)[0])
@@ -58,7 +58,7 @@ class Aggregation:
         if func == "stddev":
             sq = sum((w[2] & (2**64 - 1)) + ((w[3] & (2**64 - 1)) << 64) for w in per_cpu)
             return (sum(w[0] for w in per_cpu), sum(w[1] for w in per_cpu), sq)
-        return [sum(col) for col in zip(*per_cpu)]
+        return [sum(col) for col in zip(*per_cpu, strict=False)]
 
     def snapshot(self) -> dict[tuple, object]:
         if not self.plan.keys:

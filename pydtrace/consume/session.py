@@ -15,7 +15,9 @@ from contextlib import ExitStack
 from typing import IO
 
 from pydtrace.codegen.layout import (
-    GLOBAL_WALLOFF, STATE_AGGDROPS, STATE_DROPS,
+    GLOBAL_WALLOFF,
+    STATE_AGGDROPS,
+    STATE_DROPS,
 )
 from pydtrace.codegen.program import CompiledProgram, MapSpec
 from pydtrace.errors import DTraceError, KernelError, VerifierError
@@ -279,7 +281,7 @@ class Session:
 
 
 def explain_verifier(prog, exc: VerifierError) -> str:
-    lines = [l for l in exc.log.strip().splitlines() if l.strip()]
+    lines = [line for line in exc.log.strip().splitlines() if line.strip()]
     tail = "\n".join(lines[-12:])
     return (f"could not enable tracing: the BPF verifier refused program {prog.name} "
             f"({exc.message}):\n{tail}")

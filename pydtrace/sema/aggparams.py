@@ -28,24 +28,24 @@ def lquantize_params(ck: Checker, stmt: A.AggStmt) -> tuple[int, ...]:
     step = _const(ck, stmt, 3, "D_LQUANT_STEPTYPE", "step") if len(stmt.args) > 3 else 1
     line = stmt.line or None
     if not INT32_MIN <= low <= INT32_MAX:
-        raise DCompileError("D_LQUANT_BASEVAL", f"lquantize( ) base (argument #2) must be "
+        raise DCompileError("D_LQUANT_BASEVAL", "lquantize( ) base (argument #2) must be "
                             "a 32-bit quantity", line)
     if not INT32_MIN <= high <= INT32_MAX:
         raise DCompileError("D_LQUANT_LIMVAL", "lquantize( ) limit (argument #3) must be a "
                             "32-bit quantity", line)
     if high <= low:
-        raise DCompileError("D_LQUANT_MISMATCH", f"lquantize( ) base (argument #2) must be "
+        raise DCompileError("D_LQUANT_MISMATCH", "lquantize( ) base (argument #2) must be "
                             "less than limit (argument #3)", line)
     if not 0 < step <= 0xFFFF:
         raise DCompileError("D_LQUANT_STEPVAL", "lquantize( ) step (argument #4) must be a "
                             "16-bit quantity", line)
     levels = (high - low) // step
     if levels == 0:
-        raise DCompileError("D_LQUANT_STEPLARGE", f"lquantize( ) step (argument #4) too "
-                            f"large: must have at least one quantization level", line)
+        raise DCompileError("D_LQUANT_STEPLARGE", "lquantize( ) step (argument #4) too "
+                            "large: must have at least one quantization level", line)
     if levels > 0xFFFF:
-        raise DCompileError("D_LQUANT_STEPSMALL", f"lquantize( ) step (argument #4) too "
-                            f"small: number of quantization levels must be a 16-bit quantity",
+        raise DCompileError("D_LQUANT_STEPSMALL", "lquantize( ) step (argument #4) too "
+                            "small: number of quantization levels must be a 16-bit quantity",
                             line)
     return (low, high, step)
 

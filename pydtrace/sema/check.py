@@ -112,7 +112,7 @@ class Checker:
         if var.key_types is None:
             var.key_types = norm
         elif len(var.key_types) != len(norm) or any(
-                not compatible(a, b) for a, b in zip(var.key_types, norm)):
+                not compatible(a, b) for a, b in zip(var.key_types, norm, strict=False)):
             raise err("D_KEY_TYPE", f"@{stmt.name} key signature mismatch", stmt)
 
     def key_type(self, t: T.DType) -> T.DType:
@@ -248,10 +248,7 @@ class Checker:
         kind, tag = ("arithmetic", "D_OP_ARITH") if n.op in ARITH_OPS else ("integral", "D_OP_INT")
         if not (lr.is_integer and rr.is_integer):
             raise err(tag, f"operator {n.op} requires operands of {kind} type", n)
-        if n.op in ("<<", ">>"):
-            result = T.promote(lt)
-        else:
-            result = T.arith_result(lt, rt)
+        result = T.promote(lt) if n.op in ("<<", ">>") else T.arith_result(lt, rt)
         if n.op in ("/", "%") and self.const(n.right) == 0:
             raise err("D_DIV_ZERO", "expression contains division by zero", n)
         self.fold(n, lambda a, b: arith(n.op, a, b, result), result)
@@ -376,7 +373,7 @@ class Checker:
     def e_Stringof(self, n: A.Stringof) -> T.DType:
         t = self.expr(n.operand).resolve()
         if not (t.is_scalar or t.is_string or isinstance(t, T.ArrayType)):
-            raise err("D_STRINGOF_TYPE", f"stringof( ) operand must be of scalar or array "
+            raise err("D_STRINGOF_TYPE", "stringof( ) operand must be of scalar or array "
                       "type", n)
         return self.string
 
