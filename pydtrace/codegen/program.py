@@ -13,6 +13,7 @@ from pydtrace.bpf.insn import Insn, Item
 from pydtrace.codegen.aggs import AggPlan, plan_aggregations
 from pydtrace.codegen.clause import ClauseCompiler
 from pydtrace.codegen.context import STATE_REG, ClauseGen, ClauseInfo, ConstPool
+from pydtrace.codegen.deadcode import remove_unreachable
 from pydtrace.codegen.layout import STATE_SCRATCH, RecordLayout
 from pydtrace.codegen.regalloc import allocate
 from pydtrace.codegen.trampoline import KINDS, trampoline
@@ -89,7 +90,7 @@ class ProgramBuilder:
         info = ClauseInfo(epid, clause.line, RecordLayout(), probes=probes)
         g = ClauseGen(self.an, self.consts, info, probe_strings(probes), self.options)
         quiet = bool(self.options["quiet"])
-        items = ClauseCompiler(g, clause, plans, quiet, self.lines).compile()
+        items = remove_unreachable(ClauseCompiler(g, clause, plans, quiet, self.lines).compile())
         try:
             items, _ = allocate(items, frame_size=g.em.frame_size,
                                 callee_saved_reserved=[STATE_REG])

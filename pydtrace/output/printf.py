@@ -20,7 +20,6 @@ result is decoded as UTF-8 with ``surrogateescape``: write it back with
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -434,6 +433,8 @@ def format_rfc822(ns: int) -> str:
 
 def format_port(v: int) -> str:
     """%P: service name of a network-order port, else the raw number."""
+    import socket  # lazy: socket costs ~3 ms of start-up and only %P needs it
+
     raw = to_unsigned(v, 2)
     port = int.from_bytes(raw.to_bytes(2, "little"), "big")
     try:

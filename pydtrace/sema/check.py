@@ -57,13 +57,32 @@ class Checker:
         return self.an
 
     def check_clause(self, clause: A.Clause) -> None:
+        # Like dt_cook_clause: actions first, so `/i < 5/ { i++; }` declares
+        # i before the predicate reads it; on an undefined name, retry with
+        # the predicate first (the error then comes from the right place).
+        if clause.predicate is None:
+            self.check_body(clause)
+            return
+        try:
+            self.check_body(clause)
+        except DCompileError as e:
+            if e.tag not in ("D_IDENT_UNDEF", "D_VAR_UNDEF"):
+                raise
+            self.check_predicate(clause)
+            self.check_body(clause)
+            return
+        self.check_predicate(clause)
+
+    def check_body(self, clause: A.Clause) -> None:
+        for stmt in clause.body or []:
+            self.stmt(stmt)
+
+    def check_predicate(self, clause: A.Clause) -> None:
         if clause.predicate is not None:
             t = self.expr(clause.predicate)
             if not t.resolve().is_scalar:
                 raise err("D_PRED_SCALAR", "predicate result must be of scalar type",
                           clause.predicate)
-        for stmt in clause.body or []:
-            self.stmt(stmt)
 
     def check_declaration(self, decl: A.Declaration) -> None:
         from pydtrace.sema.decls import declare

@@ -62,6 +62,10 @@ class IntType(DType):
 class VoidType(DType):
     size: int = 0
 
+    @property
+    def align(self) -> int:  # type: ignore[override]
+        return 1
+
     def __str__(self) -> str:
         return "void"
 
@@ -71,6 +75,10 @@ class StringType(DType):
     """D's by-value string; its storage size is ``strsize``."""
 
     size: int = 256
+
+    @property
+    def align(self) -> int:  # type: ignore[override]
+        return 1
 
     @property
     def is_string(self) -> bool:
