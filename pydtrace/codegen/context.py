@@ -66,6 +66,8 @@ class ClauseGen:
         self.faults_used = False
         self.scratch_next = 0
         self.action_index = 0
+        self.fault_sites: list = []  # faults.FaultSite
+        self.error_labels: list[str] = []  # ERROR clauses a fault calls
 
     def scratch_slot(self) -> int:
         """Offset (from the state pointer) of a fresh strsize-byte scratch slot."""

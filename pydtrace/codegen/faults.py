@@ -15,7 +15,15 @@ from pydtrace.bpf import helpers as H
 from pydtrace.bpf import insn as I
 from pydtrace.bpf import opcodes as O
 from pydtrace.codegen.context import STATE_REG, ClauseGen
-from pydtrace.codegen.layout import ERROR_EPID, ERROR_RECORD, RECORD_PROBE_ID, STATE_PROBE_ID
+from pydtrace.codegen.layout import (
+    ERROR_EPID,
+    ERROR_RECORD,
+    RECORD_PROBE_ID,
+    STATE_ARGS,
+    STATE_PROBE_ID,
+)
+
+ERROR_PROBE_ID = 3  # dtrace:::ERROR
 
 
 @dataclass(frozen=True)
@@ -29,19 +37,46 @@ class FaultSite:
 
 def fault_label(g: ClauseGen, code: int, addr: int | None = None) -> str:
     label = g.em.new_label(f"fault{code}_")
-    sites = g.__dict__.setdefault("fault_sites", [])
-    sites.append(FaultSite(label, code, g.action_index, g.record, addr))
+    g.fault_sites.append(FaultSite(label, code, g.action_index, g.record, addr))
     return label
 
 
 def emit_fault_stubs(g: ClauseGen) -> None:
-    for site in g.__dict__.get("fault_sites", []):
+    for site in g.fault_sites:
         g.em.label(site.label)
         if site.record is not None:
             g.em.call_void(H.RINGBUF_DISCARD, [site.record, ("imm", 0)])
         emit_error_record(g, site)
+        if g.error_labels:
+            fire_error_probe(g, site)
         g.em.emit(I.mov64_imm(O.R0, 1))
         g.em.emit(I.exit_insn())
+
+
+def fire_error_probe(g: ClauseGen, site: FaultSite) -> None:
+    """Runs the ERROR clauses with DTrace's ERROR arguments, then restores the
+    faulting probe's id and arguments for the clauses that follow."""
+    em = g.em
+    saved = em.stack_alloc(8 * 7)
+    for i, off in enumerate([STATE_PROBE_ID] + [STATE_ARGS + 8 * k for k in range(6)]):
+        tmp = em.vreg()
+        em.emit(I.ldx(O.DW, tmp, STATE_REG, off))
+        em.emit(I.stx(O.DW, O.R10, saved + 8 * i, tmp))
+    em.emit(I.st_imm(O.W, STATE_REG, STATE_PROBE_ID, ERROR_PROBE_ID))
+    values = [0, g.info.epid, site.action, -1, site.code]
+    for k, value in enumerate(values):
+        em.emit(I.st_imm(O.DW, STATE_REG, STATE_ARGS + 8 * k, value))
+    if site.addr is not None:
+        em.emit(I.stx(O.DW, STATE_REG, STATE_ARGS + 40, site.addr))
+    else:
+        em.emit(I.st_imm(O.DW, STATE_REG, STATE_ARGS + 40, 0))
+    for label in g.error_labels:
+        em.emit(I.mov64(O.R1, STATE_REG))
+        em.emit(I.call_local(label))
+    for i, off in enumerate([STATE_PROBE_ID] + [STATE_ARGS + 8 * k for k in range(6)]):
+        tmp = em.vreg()
+        em.emit(I.ldx(O.DW, tmp, O.R10, saved + 8 * i))
+        em.emit(I.stx(O.DW, STATE_REG, off, tmp))
 
 
 def emit_error_record(g: ClauseGen, site: FaultSite) -> None:

@@ -74,9 +74,13 @@ class ProgramBuilder:
         self.clause_items: dict[int, list[Item]] = {}
         self.clauses: dict[int, ClauseInfo] = {}
         self.scratch_slots = 0
+        self.error_epids: list[int] = []
+        self.calls_error: set[int] = set()  # clauses whose faults fire ERROR
 
     def build(self, program: A.Program, clause_probes: list[list[Probe]]) -> CompiledProgram:
         plans = plan_aggregations(program, self.an)
+        self.error_epids = [e for e, ps in enumerate(clause_probes, 1)
+                            if any(p.kind == "error" for p in ps)]
         pairs = zip(program.clauses, clause_probes, strict=True)
         for epid, (clause, probes) in enumerate(pairs, 1):
             self.compile_clause(epid, clause, probes, plans)
@@ -89,6 +93,8 @@ class ProgramBuilder:
                        plans: dict[str, AggPlan]) -> None:
         info = ClauseInfo(epid, clause.line, RecordLayout(), probes=probes)
         g = ClauseGen(self.an, self.consts, info, probe_strings(probes), self.options)
+        if epid not in self.error_epids:
+            g.error_labels = [f"c{e}" for e in self.error_epids]
         quiet = bool(self.options["quiet"])
         items = remove_unreachable(ClauseCompiler(g, clause, plans, quiet, self.lines).compile())
         try:
@@ -98,6 +104,8 @@ class ProgramBuilder:
             raise DCompileError("D_CG_EXPR", f"clause too complex for BPF: {exc}",
                                 clause.line or None) from exc
         self.scratch_slots = max(self.scratch_slots, g.scratch_next)
+        if g.fault_sites and g.error_labels:
+            self.calls_error.add(epid)
         self.clause_items[epid] = items
         self.clauses[epid] = info
 
@@ -108,6 +116,8 @@ class ProgramBuilder:
             for p in probes:
                 epids_of.setdefault(p, []).append(epid)
         for probe, epids in epids_of.items():
+            if probe.kind == "error":
+                continue  # called from fault stubs, never attached
             kind = KINDS.get(probe.kind)
             if kind is None:
                 raise DCompileError("D_PDESC_INVAL", f"probe {probe.fullname} cannot be "
@@ -123,6 +133,10 @@ class ProgramBuilder:
         items = trampoline(kind, probes[0].id, labels, use_ts="timestamp" in self.an.uses)
         for e in epids:
             items += self.clause_items[e]
+        if self.calls_error & set(epids):
+            for e in self.error_epids:
+                if e not in epids:
+                    items += self.clause_items[e]
         name = f"dt_{kind}_{probes[0].id}"
         return ProgramSpec(name, kind, KINDS[kind].prog_type, resolve(items), probes)
 
