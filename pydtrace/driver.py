@@ -24,6 +24,8 @@ def run(inv: Invocation) -> int:
     compiled, matched = compile_invocation(inv)
     if inv.disasm:
         print_disassembly(compiled)
+    if inv.mode == "compile":
+        return 0  # dtrace -e: no "matched" notice (dtrace(1) prints it when enabling)
     quiet = bool(inv.options["quiet"])
     if not quiet:
         for spec, count in matched:
@@ -31,8 +33,6 @@ def run(inv: Invocation) -> int:
             sys.stderr.write(f"dtrace: {spec.desc} '{spec.name}' matched {count} "
                              f"probe{plural}\n")
         sys.stderr.flush()
-    if inv.mode == "compile":
-        return 0
     return execute(inv, compiled)
 
 

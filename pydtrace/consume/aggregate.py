@@ -32,6 +32,10 @@ class Aggregation:
         self.words = struct.Struct(f"<{plan.nbuckets}q")
         self.stride = plan.value_size
         self.key_types = self.desc.key_types
+        # A keyless aggregation lives in one array slot that always exists: an
+        # all-zero slot means "never updated" unless it held data before (a
+        # clear() keeps the entry, printing 0s, as DTrace does).
+        self.keyless_seen = False
 
     def decode_key(self, raw: bytes) -> tuple:
         out = []
@@ -63,12 +67,17 @@ class Aggregation:
     def snapshot(self) -> dict[tuple, object]:
         if not self.plan.keys:
             raw = self.map.lookup(b"\0\0\0\0")
-            if raw is None or not any(raw):
+            if raw is None:
+                return {}
+            self.keyless_seen = self.keyless_seen or any(raw)
+            if not self.keyless_seen:
                 return {}
             return {(): self.decode_value(raw)}
         return {self.decode_key(k): self.decode_value(v) for k, v in self.map.lookup_batch()}
 
     def clear(self) -> None:
+        if not self.plan.keys:
+            self.snapshot()  # note whether the entry exists before zeroing it
         zero = bytes(len(b"") + self.stride * self.cpus())
         for key in list(self.map.keys()):
             self.map.update(key, zero)
@@ -82,6 +91,7 @@ class Aggregation:
                     self.map.delete(key)
             if not self.plan.keys:
                 self.clear()
+                self.keyless_seen = False
             return
         entries = list(self.snapshot().items())
         kept = {k for k, _ in F.trunc_entries(self.desc, entries, keep)}

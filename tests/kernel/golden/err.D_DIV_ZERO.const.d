@@ -1,0 +1,5 @@
+/* Constant division by zero is caught at compile time. */
+BEGIN
+{
+	x = 1 / 0;
+}

@@ -1,0 +1,7 @@
+/* @@xfail: sema reports D_AGG_REDEF for lquantize() reused with another base */
+/* lquantize() reused with a different base. */
+BEGIN
+{
+	@ = lquantize(1, 0, 10);
+	@ = lquantize(1, 1, 10);
+}

@@ -1,0 +1,5 @@
+/* lquantize() with low >= high. */
+BEGIN
+{
+	@ = lquantize(1, 10, 5);
+}

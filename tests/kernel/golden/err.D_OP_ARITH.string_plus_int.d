@@ -1,0 +1,5 @@
+/* Arithmetic on a string. */
+BEGIN
+{
+	x = "a" + 1;
+}

@@ -1,0 +1,4 @@
+/* A probe description with five fields. */
+foo:bar:baz:qux:quux
+{
+}

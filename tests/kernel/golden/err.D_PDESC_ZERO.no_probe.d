@@ -1,0 +1,4 @@
+/* A description no provider matches. */
+nosuchprovider:::probe
+{
+}

@@ -1,0 +1,6 @@
+/* An extra closing brace. */
+BEGIN
+{
+	trace(1);
+}
+}

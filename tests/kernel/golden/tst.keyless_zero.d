@@ -1,0 +1,9 @@
+/* @@xfail: a keyless aggregation whose value is all zero bytes (sum(0)) is treated as absent */
+/* A keyless sum() of 0 still has an entry and prints 0. */
+#pragma D option quiet
+
+BEGIN
+{
+	@ = sum(0);
+	exit(0);
+}
