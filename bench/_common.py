@@ -151,3 +151,78 @@ def bpftrace_version() -> str:
         return "bpftrace missing (run bench/setup.sh)"
     out = subprocess.run(["bpftrace", "--version"], capture_output=True, text=True)
     return out.stdout.strip() or out.stderr.strip()
+
+
+TRIGGER_SOURCE = BENCH_DIR / "getppid_loop.c"
+NO_PROBES = "does not match any probes"
+DROP_PATTERNS = (r"(\d+) drops? on CPU", r"Lost (\d+) events")
+
+
+def build_trigger(workdir: str) -> str:
+    """Compile bench/getppid_loop.c with gcc -O2 into ``workdir``; return the binary."""
+    exe = os.path.join(workdir, "getppid_loop")
+    subprocess.run(["gcc", "-O2", "-o", exe, str(TRIGGER_SOURCE)], check=True)
+    return exe
+
+
+def run_trigger(exe: str, calls: int) -> float:
+    """Run the trigger once; nanoseconds per getppid() call as it measured itself."""
+    out = subprocess.run([exe, str(calls)], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / calls
+
+
+def count_drops(text: str) -> int:
+    """Sum every drop/lost-event report (pydtrace's and bpftrace's wording) in ``text``."""
+    import re
+
+    return sum(int(m) for pat in DROP_PATTERNS for m in re.findall(pat, text))
+
+
+class Tracer:
+    """A tracer child with stdout and stderr in files, started and stopped like a user would
+    (SIGINT), with a readiness marker printed from BEGIN."""
+
+    def __init__(self, argv: Sequence[str], workdir: str, tag: str) -> None:
+        self.out_path = os.path.join(workdir, f"{tag}.out")
+        self.err_path = os.path.join(workdir, f"{tag}.err")
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            self.proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out,
+                                         stderr=err, env=child_env())
+
+    def wait_ready(self, marker: str = "READY", timeout: float = 30.0) -> bool:
+        """True once ``marker`` is in the output; False if the tracer died first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if marker in Path(self.out_path).read_text(errors="replace"):
+                # BEGIN may fire a moment before every other probe is attached.
+                time.sleep(0.3)
+                return True
+            time.sleep(0.02)
+        return False
+
+    def out_size(self) -> int:
+        """Bytes of output so far."""
+        return os.path.getsize(self.out_path)
+
+    def stop(self, timeout: float = 30.0) -> str:
+        """SIGINT, wait, and return everything the tracer wrote (stdout then stderr)."""
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return self.output() + self.errors()
+
+    def output(self) -> str:
+        """The tracer's stdout so far."""
+        return Path(self.out_path).read_text(errors="replace")
+
+    def errors(self) -> str:
+        """The tracer's stderr so far."""
+        return Path(self.err_path).read_text(errors="replace")

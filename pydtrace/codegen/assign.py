@@ -27,6 +27,10 @@ def store_int(g: ClauseGen, var: GlobalVar, value: int) -> None:
 
 
 def lower_assign(g: ClauseGen, n: A.Assign) -> int:
+    if not isinstance(n.target, A.Ident):
+        from pydtrace.codegen.variables import store_other
+
+        return store_other(g, n)
     var = target_var(g, n.target)
     if var.type.resolve().is_string:
         from pydtrace.codegen.strings import store_string_global
@@ -46,6 +50,10 @@ def lower_assign(g: ClauseGen, n: A.Assign) -> int:
 
 
 def lower_incdec(g: ClauseGen, target: A.Expr, op: str, prefix: bool) -> int:
+    if not isinstance(target, A.Ident):
+        from pydtrace.codegen.variables import incdec_other
+
+        return incdec_other(g, target, op, prefix)
     var = target_var(g, target)
     from pydtrace.codegen.expr import load_global
 

@@ -68,6 +68,8 @@ class ClauseGen:
         self.action_index = 0
         self.fault_sites: list = []  # faults.FaultSite
         self.error_labels: list[str] = []  # ERROR clauses a fault calls
+        self.pdesc_entries = 0  # probe ids covered by the pdesc map (probe strings)
+        self.pdesc_used = False  # this clause reads probe strings from the pdesc map
 
     def scratch_slot(self) -> int:
         """Offset (from the state pointer) of a fresh strsize-byte scratch slot."""

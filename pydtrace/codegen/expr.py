@@ -141,6 +141,10 @@ def lower_unary(g: ClauseGen, n: A.Unary) -> int:
         from pydtrace.codegen.assign import lower_incdec
 
         return lower_incdec(g, n.operand, n.op, prefix=True)
+    if n.op == "*":
+        from pydtrace.codegen.memory import lower_deref
+
+        return lower_deref(g, n)
     t = g.an.type_of(n)
     if n.op == "!":
         return bool_value(g, n)
@@ -324,8 +328,50 @@ def lower_comma(g: ClauseGen, n: A.Comma) -> int:
     return compile_int(g, n.right)
 
 
+def lower_index(g: ClauseGen, n: A.Index) -> int:
+    from pydtrace.codegen import memory, variables
+
+    if isinstance(n.base, A.Ident) and n.base.name == "args":
+        return memory.lower_args(g, n)
+    if isinstance(n.base, A.Ident) and n.base.name not in g.an.symbols.globals:
+        return variables.lower_index_assoc(g, n)
+    return memory.lower_index_memory(g, n)
+
+
+def lower_self(g: ClauseGen, n: A.SelfVar) -> int:
+    from pydtrace.codegen.variables import lower_self as lower
+
+    return lower(g, n)
+
+
+def lower_this(g: ClauseGen, n: A.ThisVar) -> int:
+    from pydtrace.codegen.variables import lower_this as lower
+
+    return lower(g, n)
+
+
+def lower_member(g: ClauseGen, n: A.MemberRef) -> int:
+    from pydtrace.codegen.memory import lower_member as lower
+
+    return lower(g, n)
+
+
+def lower_extern(g: ClauseGen, n: A.ExternIdent) -> int:
+    from pydtrace.codegen.memory import lower_extern as lower
+
+    return lower(g, n)
+
+
+def lower_call(g: ClauseGen, n: A.Call) -> int:
+    from pydtrace.codegen.subr import lower_call as lower
+
+    return lower(g, n)
+
+
 LOWER = {
     A.Ident: lower_ident, A.Unary: lower_unary, A.Postfix: lower_postfix,
     A.Binary: lower_binary, A.Conditional: lower_conditional, A.Cast: lower_cast,
-    A.Assign: lower_assign, A.Comma: lower_comma,
+    A.Assign: lower_assign, A.Comma: lower_comma, A.Index: lower_index,
+    A.SelfVar: lower_self, A.ThisVar: lower_this, A.MemberRef: lower_member,
+    A.ExternIdent: lower_extern, A.Call: lower_call,
 }

@@ -6,7 +6,7 @@ program; an attach cookie tells the program which probe fired.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pydtrace.bpf.asm import resolve
 from pydtrace.bpf.insn import Insn, Item
@@ -16,7 +16,13 @@ from pydtrace.codegen.context import STATE_REG, ClauseGen, ClauseInfo, ConstPool
 from pydtrace.codegen.deadcode import remove_unreachable
 from pydtrace.codegen.layout import STATE_SCRATCH, RecordLayout
 from pydtrace.codegen.regalloc import allocate
-from pydtrace.codegen.trampoline import KINDS, trampoline
+from pydtrace.codegen.strings import PDESC_MAP, pdesc_blob
+from pydtrace.codegen.trampoline import (
+    KINDS,
+    SYSCALL_TABLE_SIZE,
+    syscall_table_map,
+    trampoline,
+)
 from pydtrace.errors import DCompileError
 from pydtrace.lang import ast as A
 from pydtrace.providers.base import Probe
@@ -76,23 +82,36 @@ class ProgramBuilder:
         self.scratch_slots = 0
         self.error_epids: list[int] = []
         self.calls_error: set[int] = set()  # clauses whose faults fire ERROR
+        self.extra_maps: list[MapSpec] = []  # syscall tables of wide programs
+        self.pdesc_entries = 0  # probe ids a pdesc lookup can see (max id + 1)
+        self.pdesc_used = False
 
     def build(self, program: A.Program, clause_probes: list[list[Probe]]) -> CompiledProgram:
         plans = plan_aggregations(program, self.an)
         self.error_epids = [e for e, ps in enumerate(clause_probes, 1)
                             if any(p.kind == "error" for p in ps)]
+        all_probes = {p.id: p for ps in clause_probes for p in ps}
+        self.pdesc_entries = max(all_probes, default=0) + 1
         pairs = zip(program.clauses, clause_probes, strict=True)
         for epid, (clause, probes) in enumerate(pairs, 1):
             self.compile_clause(epid, clause, probes, plans)
         programs = self.group_programs(clause_probes)
-        maps = self.map_specs(plans)
-        all_probes = {p.id: p for ps in clause_probes for p in ps}
+        maps = self.map_specs(plans) + self.extra_maps
+        if self.pdesc_used:
+            maps.append(self.pdesc_map(all_probes))
         return CompiledProgram(self.an, self.clauses, programs, maps, plans, all_probes)
+
+    def pdesc_map(self, probes: dict[int, Probe]) -> MapSpec:
+        """Probe id -> its four description strings, for clauses spanning probes."""
+        blob = pdesc_blob(probes, self.pdesc_entries, self.an.strsize)
+        return MapSpec(PDESC_MAP, sc.BPF_MAP_TYPE_ARRAY, 4, len(blob), 1,
+                       sc.BPF_F_RDONLY_PROG, blob, freeze=True)
 
     def compile_clause(self, epid: int, clause: A.Clause, probes: list[Probe],
                        plans: dict[str, AggPlan]) -> None:
         info = ClauseInfo(epid, clause.line, RecordLayout(), probes=probes)
         g = ClauseGen(self.an, self.consts, info, probe_strings(probes), self.options)
+        g.pdesc_entries = self.pdesc_entries  # read by codegen.strings.probe_string_ptr
         if epid not in self.error_epids:
             g.error_labels = [f"c{e}" for e in self.error_epids]
         quiet = bool(self.options["quiet"])
@@ -104,6 +123,7 @@ class ProgramBuilder:
             raise DCompileError("D_CG_EXPR", f"clause too complex for BPF: {exc}",
                                 clause.line or None) from exc
         self.scratch_slots = max(self.scratch_slots, g.scratch_next)
+        self.pdesc_used = self.pdesc_used or g.pdesc_used
         if g.fault_sites and g.error_labels:
             self.calls_error.add(epid)
         self.clause_items[epid] = items
@@ -124,20 +144,23 @@ class ProgramBuilder:
                                     "enabled: its provider is not supported yet")
             key = (probe.kind, tuple(epids)) if kind.cookie else (probe.kind, probe.id)
             groups.setdefault(key, []).append(probe)
-        return [self.make_program(key, probes, epids_of[probes[0]])
-                for key, probes in groups.items()]
+        return [self.make_program(part, epids_of[probes[0]])
+                for probes in groups.values() for part in split_group(probes)]
 
-    def make_program(self, key: tuple, probes: list[Probe], epids: list[int]) -> ProgramSpec:
-        kind = key[0]
+    def make_program(self, probes: list[Probe], epids: list[int]) -> ProgramSpec:
+        kind = probes[0].kind
         labels = [f"c{e}" for e in epids]
-        items = trampoline(kind, probes[0].id, labels, use_ts="timestamp" in self.an.uses)
+        name = f"dt_{kind}_{probes[0].id}"
+        items = trampoline(kind, probes[0].id, labels, use_ts="timestamp" in self.an.uses,
+                           probes=probes, prog_name=name)
+        if KINDS[kind].select is not None:
+            self.extra_maps.append(syscall_table(name, probes))
         for e in epids:
             items += self.clause_items[e]
         if self.calls_error & set(epids):
             for e in self.error_epids:
                 if e not in epids:
                     items += self.clause_items[e]
-        name = f"dt_{kind}_{probes[0].id}"
         return ProgramSpec(name, kind, KINDS[kind].prog_type, resolve(items), probes)
 
     def map_specs(self, plans: dict[str, AggPlan]) -> list[MapSpec]:
@@ -159,6 +182,33 @@ class ProgramBuilder:
             maps.append(MapSpec(plan.map_name, plan.map_type, plan.key_size, plan.value_size,
                                 entries if plan.keys else 1))
         return maps
+
+
+def split_group(probes: list[Probe]) -> list[list[Probe]]:
+    """The programs a group of probes sharing kind and clauses needs: a big group of
+    syscall probes becomes one program on raw_syscalls that selects the system
+    calls in BPF (probe.data[0] is the number; probes with an unknown number
+    stay apart); kinds with a ``group_key`` split by it."""
+    kind = KINDS[probes[0].kind]
+    parts: list[list[Probe]] = []
+    if kind.wide is not None and len(probes) > kind.wide_min:
+        known = [p for p in probes if p.data and 0 <= p.data[0] < SYSCALL_TABLE_SIZE]
+        if len(known) > kind.wide_min:
+            parts.append([replace(p, kind=kind.wide) for p in known])
+            probes = [p for p in probes if p not in known]
+    by_key: dict[object, list[Probe]] = {}
+    for p in probes:
+        by_key.setdefault(kind.group_key(p) if kind.group_key else None, []).append(p)
+    return parts + list(by_key.values())
+
+
+def syscall_table(prog_name: str, probes: list[Probe]) -> MapSpec:
+    """The read-only u32 table (syscall number -> probe id) of a wide program."""
+    table = bytearray(4 * SYSCALL_TABLE_SIZE)
+    for p in probes:
+        table[4 * p.data[0]:4 * p.data[0] + 4] = p.id.to_bytes(4, "little")
+    return MapSpec(syscall_table_map(prog_name), sc.BPF_MAP_TYPE_ARRAY, 4, len(table), 1,
+                   sc.BPF_F_RDONLY_PROG, bytes(table), freeze=True)
 
 
 def agg_entries(options) -> int:

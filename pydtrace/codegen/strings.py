@@ -10,12 +10,53 @@ from pydtrace.bpf import helpers as H
 from pydtrace.bpf import insn as I
 from pydtrace.bpf import opcodes as O
 from pydtrace.codegen.context import STATE_REG, ClauseGen
+from pydtrace.codegen.layout import STATE_PROBE_ID
 from pydtrace.errors import DCompileError
 from pydtrace.lang import ast as A
 from pydtrace.sema.symbols import GlobalVar
 
 COMM_SIZE = 16
 PROBE_STRINGS = ("probeprov", "probemod", "probefunc", "probename")
+# The ``pdesc`` map (one value): for each probe id, its provider, module,
+# function and name in PDESC_FIELD-byte NUL-padded fields, followed by strsize
+# zero bytes so that a strsize-byte read from any field stays inside the value.
+PDESC_MAP = "pdesc"
+PDESC_FIELD = 128
+PDESC_ENTRY = 4 * PDESC_FIELD
+PDESC_SHIFT = 9  # log2(PDESC_ENTRY)
+
+
+def pdesc_blob(probes: dict, entries: int, strsize: int) -> bytes:
+    """The ``pdesc`` map's value for probes by id (``entries`` = max id + 1)."""
+    blob = bytearray(entries * PDESC_ENTRY + strsize)
+    for pid, p in probes.items():
+        for i, text in enumerate((p.provider, p.module, p.function, p.name)):
+            raw = text.encode()[:PDESC_FIELD - 1]
+            off = pid * PDESC_ENTRY + i * PDESC_FIELD
+            blob[off:off + len(raw)] = raw
+    return bytes(blob)
+
+
+def probe_string_ptr(g: ClauseGen, node: A.Ident) -> int:
+    """probeprov/mod/func/name of the probe that fired, looked up by probe id."""
+    entries = g.pdesc_entries
+    if entries <= 0:
+        raise DCompileError("D_CG_EXPR", f"{node.name} differs across the probes of "
+                            "this clause; not supported here", node.line or None)
+    g.pdesc_used = True  # type: ignore[attr-defined]  # ProgramBuilder creates the map
+    em = g.em
+    idx = em.vreg()
+    ok = em.new_label("pdesc")
+    em.emit(I.ldx(O.W, idx, STATE_REG, STATE_PROBE_ID))
+    em.emit(I.jmp_imm(O.JLT, idx, entries, ok))
+    em.emit(I.mov64_imm(idx, 0))
+    em.label(ok)
+    em.emit(I.alu64_imm(O.LSH, idx, PDESC_SHIFT))
+    ptr = em.vreg()
+    field = PROBE_STRINGS.index(node.name) * PDESC_FIELD
+    em.emit(I.ld_map_value(ptr, PDESC_MAP, field))
+    em.emit(I.alu64_reg(O.ADD, ptr, idx))
+    return ptr
 
 
 def literal_of(g: ClauseGen, node: A.Expr) -> bytes | None:
@@ -53,11 +94,23 @@ def string_ptr(g: ClauseGen, node: A.Expr) -> int:
         if node.name == "execname":
             return execname_ptr(g)
         if node.name in PROBE_STRINGS:
-            raise DCompileError("D_CG_EXPR", f"{node.name} differs across the probes of "
-                                "this clause; not supported yet", node.line or None)
+            return probe_string_ptr(g, node)
     if isinstance(node, A.Conditional):
         return conditional_ptr(g, node)
-    raise DCompileError("D_CG_EXPR", "string expression not supported yet", node.line or None)
+    return string_other(g, node)
+
+
+def string_other(g: ClauseGen, node: A.Expr) -> int:
+    """Strings computed by subroutines, held by dynamic variables, or read from memory."""
+    from pydtrace.codegen import memory, subr, variables
+
+    if isinstance(node, A.Call):
+        return subr.string_call(g, node)
+    if isinstance(node, A.SelfVar | A.ThisVar) or (
+            isinstance(node, A.Index) and isinstance(node.base, A.Ident)
+            and node.base.name not in g.an.symbols.globals and node.base.name != "args"):
+        return variables.string_var(g, node)
+    return memory.string_mem(g, node)
 
 
 def scratch_ptr(g: ClauseGen) -> int:

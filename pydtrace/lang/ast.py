@@ -8,10 +8,9 @@ tree stays a faithful picture of the source (the printer round-trips it).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Node:
     line: int = field(default=0, kw_only=True)
 
@@ -19,13 +18,13 @@ class Node:
 # ---------------------------------------------------------------- types
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Enumerator(Node):
     name: str
     value: Expr | None = None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Member(Node):
     """One member declarator of a struct/union: ``int a:3;``."""
 
@@ -34,7 +33,7 @@ class Member(Node):
     bits: Expr | None = None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class TypeSpec(Node):
     """The specifier part of a declaration.
 
@@ -53,12 +52,12 @@ class TypeSpec(Node):
     qualifiers: tuple[str, ...] = ()
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Pointer(Node):
     qualifiers: tuple[str, ...] = ()
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Array(Node):
     """``[size]``; size None for ``[]``. ``keys`` set for ``[int, string]``."""
 
@@ -66,16 +65,16 @@ class Array(Node):
     keys: list[TypeName] | None = None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Function(Node):
     params: list[Param] = field(default_factory=list)
     varargs: bool = False
 
 
-Derived = Union[Pointer, Array, Function]
+Derived = Pointer | Array | Function
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class TypeName(Node):
     """A full type: specifier plus derivations, applied outermost first.
 
@@ -87,7 +86,7 @@ class TypeName(Node):
     derived: list[Derived] = field(default_factory=list)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Param(Node):
     type: TypeName
     name: str | None = None
@@ -96,30 +95,30 @@ class Param(Node):
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class IntLit(Node):
     value: int
     text: str  # as written, suffixes and base included
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class CharLit(Node):
     value: int
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class StrLit(Node):
     value: bytes
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Ident(Node):
     """A plain identifier: variable, built-in, inline, enum constant."""
 
     name: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ExternIdent(Node):
     """`` `sym `` or `` mod`sym ``: a kernel symbol."""
 
@@ -127,28 +126,28 @@ class ExternIdent(Node):
     name: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class SelfVar(Node):
     """``self->name``: thread-local variable."""
 
     name: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ThisVar(Node):
     """``this->name``: clause-local variable."""
 
     name: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class AggRef(Node):
     """``@name`` used as a value (printa/clear/trunc arguments). ``@`` is ``@_``."""
 
     name: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Unary(Node):
     """``op`` is one of ``- + ! ~ * & ++ --`` (``++``/``--`` are prefix here)."""
 
@@ -156,13 +155,13 @@ class Unary(Node):
     operand: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Postfix(Node):
     op: str  # "++" or "--"
     operand: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Binary(Node):
     """Every binary operator incl. ``&& || ^^`` and comparisons."""
 
@@ -171,33 +170,33 @@ class Binary(Node):
     right: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Assign(Node):
     op: str  # "=", "+=", "-=", ... "<<=", ">>="
     target: Expr
     value: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Conditional(Node):
     cond: Expr
     then: Expr
     otherwise: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Comma(Node):
     left: Expr
     right: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Cast(Node):
     type: TypeName
     operand: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Call(Node):
     """A function-like call: actions and subroutines (``printf``, ``strlen``)."""
 
@@ -205,7 +204,7 @@ class Call(Node):
     args: list[Expr]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Index(Node):
     """``base[k1, k2]``: array element, associative array, ``args[N]``."""
 
@@ -213,7 +212,7 @@ class Index(Node):
     keys: list[Expr]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class MemberRef(Node):
     """``base.name`` or ``base->name`` (``arrow``)."""
 
@@ -222,42 +221,63 @@ class MemberRef(Node):
     arrow: bool
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Sizeof(Node):
     operand: Expr | TypeName
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Offsetof(Node):
     type: TypeName
     member: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Stringof(Node):
     operand: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Xlate(Node):
     type: TypeName
     operand: Expr
 
 
-Expr = Union[IntLit, CharLit, StrLit, Ident, ExternIdent, SelfVar, ThisVar, AggRef,
-             Unary, Postfix, Binary, Assign, Conditional, Comma, Cast, Call, Index,
-             MemberRef, Sizeof, Offsetof, Stringof, Xlate]
+Expr = (
+    IntLit
+    | CharLit
+    | StrLit
+    | Ident
+    | ExternIdent
+    | SelfVar
+    | ThisVar
+    | AggRef
+    | Unary
+    | Postfix
+    | Binary
+    | Assign
+    | Conditional
+    | Comma
+    | Cast
+    | Call
+    | Index
+    | MemberRef
+    | Sizeof
+    | Offsetof
+    | Stringof
+    | Xlate
+)
 
 
 # ---------------------------------------------------------------- statements
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ExprStmt(Node):
     expr: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class AggStmt(Node):
     """``@name[keys] = func(args);`` (``keys`` empty for ``@name = ...``)."""
 
@@ -267,25 +287,25 @@ class AggStmt(Node):
     args: list[Expr]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class If(Node):
     cond: Expr
     then: list[Stmt]
     otherwise: list[Stmt] | None = None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Empty(Node):
     """A lone ``;``."""
 
 
-Stmt = Union[ExprStmt, AggStmt, If, Empty]
+Stmt = ExprStmt | AggStmt | If | Empty
 
 
 # ---------------------------------------------------------------- top level
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ProbeDesc(Node):
     """One probe description, fields filled right to left (missing ones are "")."""
 
@@ -296,21 +316,21 @@ class ProbeDesc(Node):
     name: str
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Clause(Node):
     descs: list[ProbeDesc]
     predicate: Expr | None
     body: list[Stmt] | None  # None: no braces at all (default action)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Declarator(Node):
     name: str | None
     derived: list[Derived] = field(default_factory=list)
     bits: Expr | None = None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Declaration(Node):
     """``[storage] spec declarator, ...;`` incl. ``typedef`` as a storage class
     and bare ``struct s {...};``. ``storage`` may be ``self``/``this``/``extern``/
@@ -322,7 +342,7 @@ class Declaration(Node):
     declarators: list[Declarator]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class InlineDecl(Node):
     type: TypeName
     name: str
@@ -330,13 +350,13 @@ class InlineDecl(Node):
     value: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class XlatorMember(Node):
     name: str
     value: Expr
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class TranslatorDecl(Node):
     out_type: TypeName
     in_type: TypeName
@@ -344,30 +364,30 @@ class TranslatorDecl(Node):
     members: list[XlatorMember]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ProbeProto(Node):
     name: str  # as written (``__`` not yet turned into ``-``)
     args: list[Param]
     xargs: list[Param] | None = None
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class ProviderDecl(Node):
     name: str
     probes: list[ProbeProto]
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Pragma(Node):
     """``#pragma`` line split into words (``["D", "option", "quiet"]``)."""
 
     words: list[str]
 
 
-TopLevel = Union[Clause, Declaration, InlineDecl, TranslatorDecl, ProviderDecl, Pragma]
+TopLevel = Clause | Declaration | InlineDecl | TranslatorDecl | ProviderDecl | Pragma
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Program(Node):
     items: list[TopLevel]
 

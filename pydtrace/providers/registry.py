@@ -9,7 +9,11 @@ from pydtrace.providers.base import Probe, Provider, glob_match
 PROVIDERS = {
     "dtrace": ("pydtrace.providers.dtrace", "DTraceProvider"),
     "profile": ("pydtrace.providers.profile", "ProfileProvider"),
+    "syscall": ("pydtrace.providers.syscall", "SyscallProvider"),
+    "sdt": ("pydtrace.providers.sdt", "SdtProvider"),
 }
+
+DTRACE_NAMES = ("BEGIN", "END", "ERROR")
 
 
 class ProbeRegistry:
@@ -41,6 +45,8 @@ class ProbeRegistry:
 
     def match(self, desc: tuple[str, str, str, str]) -> list[Probe]:
         names = [n for n in PROVIDERS if glob_match(desc[0], n)]
+        if desc[:3] == ("", "", "") and desc[3] in DTRACE_NAMES:
+            names = ["dtrace"]  # no other provider names a probe BEGIN/END/ERROR
         probes: list[Probe] = []
         for name in names:
             probes.extend(self.number(p) for p in self.provider(name).match(desc))

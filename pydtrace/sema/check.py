@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 
 from pydtrace.errors import DCompileError
 from pydtrace.lang import ast as A
+from pydtrace.sema.memory import MemoryMixin
 from pydtrace.sema.symbols import BUILTINS, AggVar, SymbolTable
+from pydtrace.sema.variables import VariablesMixin
 from pydtrace.types import model as T
 
 AGG_FUNCS = {"count": (0, 1), "sum": (1, 1), "avg": (1, 1), "min": (1, 1), "max": (1, 1),
@@ -39,8 +41,12 @@ def err(tag: str, msg: str, node: A.Node) -> DCompileError:
     return DCompileError(tag, msg, node.line or None)
 
 
-class Checker:
-    """Walks the program once, in source order, as DTrace's compiler does."""
+class Checker(VariablesMixin, MemoryMixin):
+    """Walks the program once, in source order, as DTrace's compiler does.
+
+    Dynamic variables live in ``sema.variables``, memory and kernel types in
+    ``sema.memory``, calls in ``sema.calls``: the mixins keep this file small.
+    """
 
     def __init__(self, strsize: int = 256) -> None:
         self.an = Analysis(SymbolTable(), strsize=strsize)
@@ -235,6 +241,8 @@ class Checker:
         return self.incdec(n, n.operand)
 
     def incdec(self, n: A.Node, target: A.Expr) -> T.DType:
+        if not isinstance(target, A.Ident):
+            return self.incdec_other(n, target)
         if isinstance(target, A.Ident) and target.name not in self.an.symbols.globals \
                 and target.name not in BUILTINS:
             self.an.symbols.add_global(target.name, T.INT)
@@ -306,9 +314,7 @@ class Checker:
         vt = self.expr(n.value)
         if isinstance(n.target, A.Ident):
             return self.assign_ident(n, n.target, vt)
-        self.expr(n.target)
-        raise err("D_OP_LVAL", f"operator {n.op} requires modifiable lvalue as an operand",
-                  n.target)
+        return self.assign_other(n, vt)
 
     def assign_ident(self, n: A.Assign, target: A.Ident, vt: T.DType) -> T.DType:
         syms = self.an.symbols
@@ -357,6 +363,13 @@ class Checker:
         if br.is_pointer and self.const(n.then) == 0:
             return b
         raise err("D_OP_INCOMPAT", "operator ?: operands must have compatible types", n)
+
+    def e_Index(self, n: A.Index) -> T.DType:
+        if isinstance(n.base, A.Ident) and n.base.name == "args":
+            return self.index_args(n)
+        if isinstance(n.base, A.Ident) and n.base.name not in self.an.symbols.globals:
+            return self.index_assoc(n)
+        return self.index_memory(n)
 
     def e_Comma(self, n: A.Comma) -> T.DType:
         self.expr(n.left)
