@@ -9,7 +9,9 @@ equal strings hash equal. Values per function (u64/s64 words)::
     stddev    [n, sum, sq_lo, sq_hi]  (sum of squares is 128-bit)
     quantize  [127 buckets]       lquantize [levels + 2]   llquantize [nbuckets]
 
-``n`` lets the consumer ignore CPUs that never saw a value (min/max).
+``n`` lets the consumer ignore CPUs that never saw a value (min/max). A keyless
+aggregation (a per-CPU array, always "present") ends with a word set to 1 on
+first use, so ``@ = sum(0)`` prints 0 while an unused one prints nothing.
 """
 
 from __future__ import annotations
@@ -110,7 +112,8 @@ def plan_aggregations(program: A.Program, an: Analysis) -> dict[str, AggPlan]:
             off += size
         plan.key_size = off if plan.keys else 4
         plan.nbuckets = value_words(plan)
-        plan.value_size = plan.nbuckets * 8
+        # a keyless aggregation has a presence word: @ = sum(0) exists with value 0
+        plan.value_size = plan.nbuckets * 8 + (0 if plan.keys else 8)
     return plans
 
 
@@ -147,6 +150,8 @@ def lower_agg(g: ClauseGen, stmt: A.AggStmt, plan: AggPlan) -> None:
     done = em.new_label("aggdone")
     value = lookup_or_create(g, plan, key_off, done)
     UPDATE[plan.var.func](g, value, args, plan)
+    if not plan.keys:
+        em.emit(I.st_imm(O.DW, value, plan.nbuckets * 8, 1))
     em.label(done)
 
 

@@ -213,6 +213,10 @@ class Parser:
             target, keys = expr.target, []
             if isinstance(target, A.Index) and id(target.base) not in self.parenthesized:
                 target, keys = target.base, target.keys
+                if isinstance(target, A.Index) and isinstance(target.base, A.AggRef):
+                    raise DCompileError("D_AGG_MDIM", "multi-dimensional indexing of "
+                                        f"aggregation @{target.base.name} is not permitted",
+                                        line)
             if isinstance(target, A.AggRef):
                 return A.AggStmt(target.name, keys, expr.value.name, expr.value.args, line=line)
         return A.ExprStmt(expr, line=line)

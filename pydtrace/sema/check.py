@@ -128,8 +128,10 @@ class Checker(VariablesMixin, MemoryMixin):
         var = self.an.symbols.aggs.get(stmt.name)
         if var is None:
             var = self.an.symbols.add_agg(stmt.name, stmt.func, params, stmt.line)
-        elif var.func != stmt.func or var.params != params:
+        elif var.func != stmt.func:
             raise err("D_AGG_REDEF", f"aggregation redefined: @{stmt.name}", stmt)
+        elif var.params != params:
+            raise params_mismatch(stmt, var.params, params)
         self.agg_keys(var, keys, stmt)
 
     def agg_keys(self, var: AggVar, keys: list[T.DType], stmt: A.AggStmt) -> None:
@@ -416,6 +418,23 @@ class Checker(VariablesMixin, MemoryMixin):
 
 
 # ---------------------------------------------------------------- helpers
+
+PARAM_NAMES = {
+    "lquantize": [("D_LQUANT_MATCHBASE", "base"), ("D_LQUANT_MATCHLIM", "limit"),
+                  ("D_LQUANT_MATCHSTEP", "step")],
+    "llquantize": [("D_LLQUANT_FACTORMATCH", "factor"), ("D_LLQUANT_LOWMATCH", "low magnitude"),
+                   ("D_LLQUANT_HIGHMATCH", "high magnitude"),
+                   ("D_LLQUANT_NSTEPMATCH", "linear steps per magnitude")],
+}
+
+
+def params_mismatch(stmt: A.AggStmt, old: tuple, new: tuple) -> DCompileError:
+    """lquantize()/llquantize() reused with other parameters: name the first that differs."""
+    for i, (tag, what) in enumerate(PARAM_NAMES.get(stmt.func, [])):
+        if old[i] != new[i]:
+            return err(tag, f"{stmt.func}( ) {what} (argument #{i + 1}) doesn't match previous "
+                       f"declaration: expected {old[i]}, found {new[i]}", stmt)
+    return err("D_AGG_REDEF", f"aggregation redefined: @{stmt.name}", stmt)
 
 
 def string_like(t: T.DType) -> bool:

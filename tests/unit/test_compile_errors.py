@@ -104,16 +104,12 @@ def test_predicate_may_read_variable_set_in_actions(capsys: pytest.CaptureFixtur
     assert (status, out, err) == (0, "", "")
 
 
-@pytest.mark.xfail(strict=True, reason="sema says D_AGG_REDEF for lquantize() re-declared "
-                   "with other parameters; DTrace says D_LQUANT_MATCHBASE/MATCHLIM/MATCHSTEP")
 def test_lquantize_redeclared_base(capsys: pytest.CaptureFixture[str]) -> None:
     _, _, err = compile_only(capsys, "-n", "BEGIN { @ = lquantize(1, 0, 10); "
                              "@ = lquantize(1, 1, 10); }")
     assert "[D_LQUANT_MATCHBASE] lquantize( ) base (argument #1) doesn't match" in err
 
 
-@pytest.mark.xfail(strict=True, reason="parser: @a[1][2] gives D_FUNC_UNDEF for count, "
-                   "not D_AGG_MDIM")
 def test_aggregation_multi_dim(capsys: pytest.CaptureFixture[str]) -> None:
     _, _, err = compile_only(capsys, "-n", "BEGIN { @a[1][2] = count(); }")
     assert "[D_AGG_MDIM]" in err

@@ -1,4 +1,3 @@
-/* @@xfail: sema reports D_AGG_REDEF for lquantize() reused with another base */
 /* lquantize() reused with a different base. */
 BEGIN
 {

@@ -1,4 +1,3 @@
-/* @@xfail: a keyless aggregation whose value is all zero bytes (sum(0)) is treated as absent */
 /* A keyless sum() of 0 still has an entry and prints 0. */
 #pragma D option quiet
 
