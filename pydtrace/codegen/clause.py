@@ -12,6 +12,7 @@ from dataclasses import replace
 from pydtrace.bpf import helpers as H
 from pydtrace.bpf import insn as I
 from pydtrace.bpf import opcodes as O
+from pydtrace.bpf.helpers import helper_id
 from pydtrace.bpf.insn import Insn, Item
 from pydtrace.codegen.actions import ACTIONS, RECORDING
 from pydtrace.codegen.aggs import AggPlan, lower_agg
@@ -24,6 +25,7 @@ from pydtrace.lang import ast as A
 
 BPF_RB_NO_WAKEUP = 1
 BPF_RB_FORCE_WAKEUP = 2
+BPF_RB_AVAIL_DATA = 0
 
 
 def records_data(stmts: list[A.Stmt] | None) -> bool:
@@ -101,8 +103,11 @@ class ClauseCompiler:
         patched = em.items[size_at]
         assert isinstance(patched, Insn)
         em.items[size_at] = replace(patched, imm=size)
-        flags = BPF_RB_FORCE_WAKEUP if g.info.wakeup else BPF_RB_NO_WAKEUP
-        em.call_void(H.RINGBUF_SUBMIT, [g.record, ("imm", flags)])
+        if g.info.wakeup:
+            em.call_void(H.RINGBUF_SUBMIT, [g.record, ("imm", BPF_RB_FORCE_WAKEUP)])
+            return
+        em.call_void(H.RINGBUF_SUBMIT, [g.record, wakeup_flags(g)])
+
 
     def emit_drop(self) -> None:
         em = self.g.em
@@ -128,6 +133,9 @@ class ClauseCompiler:
         elif isinstance(stmt, A.If):
             self.if_statement(stmt)
         g.action_index += 1
+        from pydtrace.codegen.subr import statement_done
+
+        statement_done(g, stmt)
 
     def if_statement(self, stmt: A.If) -> None:
         em = self.g.em
@@ -155,3 +163,27 @@ def compile_effect(g: ClauseGen, expr: A.Expr) -> None:
                             expr.line or None)
     if t.is_scalar:
         compile_int(g, expr)
+
+
+def wakeup_flags(g: ClauseGen) -> int:
+    """Wake the consumer only once the ring is filling up.
+
+    Waking it on every record (the kernel's default) costs each event an
+    irq_work and the reader a context switch; never waking it leaves it asleep
+    until its poll timeout while the ring overflows. Past a fill threshold
+    every submit forces a wake-up (cheap while one is already pending).
+    """
+    em = g.em
+    avail = em.call(helper_id("ringbuf_query"), [("map", "rb"), ("imm", BPF_RB_AVAIL_DATA)])
+    flags = em.mov_imm(BPF_RB_NO_WAKEUP)
+    quiet = em.new_label("nowake")
+    em.emit(I.jmp_imm(O.JLT, avail, wake_threshold(g.options), quiet))
+    em.emit(I.mov64_imm(flags, BPF_RB_FORCE_WAKEUP))
+    em.label(quiet)
+    return flags
+
+
+def wake_threshold(options) -> int:
+    from pydtrace.codegen.program import ring_size
+
+    return ring_size(options["bufsize"]) // 16

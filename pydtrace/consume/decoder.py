@@ -7,6 +7,7 @@ memoryview of the ring buffer, and a format call.
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Callable
 
@@ -20,6 +21,7 @@ FAULTS = {0: "unknown fault", 1: "invalid address", 2: "invalid alignment",
           9: "bad stack", 1000: "library-level fault"}
 
 Handler = Callable[[memoryview, int], None]
+EPID_AT = struct.Struct("<I")
 
 
 def field_reader(fld: Field) -> Callable[[memoryview], object]:
@@ -44,8 +46,28 @@ class Printer:
         self.session = session
         self.quiet = bool(session.options["quiet"])
         self.header_done = False
+        # Oracle's _DTRACE_TESTING: no CPU and ID columns (see output.records.header_line)
+        self.testing = "_DTRACE_TESTING" in os.environ
+        self.flow = bool(session.options["flowindent"])
+        self.indent = 0  # flowindent depth, in columns
+        self.last_flow = (0, 0)  # (epid, probe id) of the last record printed with -F
         self.handlers: dict[int, Handler] = {
             epid: self.build(info) for epid, info in compiled.clauses.items()}
+        self.bulk = self.bulk_printers()
+
+    def bulk_printers(self) -> dict:
+        from pydtrace.consume.bulk import bulk_printer
+
+        if getattr(self.session, "record_hook", None) is not None:
+            return {}
+        found = {epid: bulk_printer(info, self.session.write)
+                 for epid, info in self.compiled.clauses.items()}
+        return {epid: b for epid, b in found.items() if b is not None}
+
+    def handle_run(self, view: memoryview, start: int, end: int) -> int:
+        """Offers a stretch of the ring to a bulk formatter (see consume.bulk)."""
+        bulk = self.bulk.get(EPID_AT.unpack_from(view, start + 8)[0])
+        return bulk.run(view, start, end) if bulk is not None else start
 
     def handle(self, mv: memoryview) -> None:
         epid, probe_id = RECORD_HEADER.unpack_from(mv, 0)
@@ -61,6 +83,8 @@ class Printer:
         parts = [self.action(a) for a in info.actions if not isinstance(a, C.CpuAct)]
         cpu = next((a.field for a in info.actions if isinstance(a, C.CpuAct)), None)
         write = self.session.write
+        if self.flow and cpu is not None:
+            return self.build_flow(info, parts, field_reader(cpu))
         if cpu is None:
             def quiet_handler(mv: memoryview, probe_id: int) -> None:
                 for part in parts:
@@ -68,17 +92,55 @@ class Printer:
             return quiet_handler
         read_cpu = field_reader(cpu)
         probes = self.compiled.probes
+        testing = self.testing
 
         def handler(mv: memoryview, probe_id: int) -> None:
             if not self.header_done:
-                write(R.header_line())
+                write(R.header_line(testing))
                 self.header_done = True
             p = probes.get(probe_id)
             write(R.probe_prefix(read_cpu(mv), probe_id, p.function if p else "",
-                                 p.name if p else ""))
+                                 p.name if p else "", testing))
             for part in parts:
                 part(mv)
             write("\n")
+        return handler
+
+    def build_flow(self, info, parts, read_cpu) -> Handler:
+        """flowindent (-F): indented ``-> func`` / ``<- func`` lines (dt_flowindent).
+
+        The indent grows by 2 after an entry and shrinks by 2 (not below 0)
+        before a return. As in libdtrace, an entry record of the probe just
+        seen under another EPID (a second clause for the same firing) is not
+        indented again; a return's later clauses likewise print as ``| ``
+        (libdtrace looks ahead and unindents on the last clause instead: the
+        ring buffer gives no lookahead, so here the first one unindents).
+        """
+        write = self.session.write
+        probes = self.compiled.probes
+        epid = info.epid
+        newline = "" if self.quiet else "\n"
+        testing = self.testing
+
+        def handler(mv: memoryview, probe_id: int) -> None:
+            if not self.header_done:
+                write(R.flow_header(testing))
+                self.header_done = True
+            p = probes.get(probe_id)
+            prov, func, name = (p.provider, p.function, p.name) if p else ("", "", "")
+            kind = R.flow_kind(prov, name)
+            last_epid, last_probe = self.last_flow
+            if kind != "none" and last_probe == probe_id and last_epid not in (0, epid):
+                kind = "none"
+            if kind == "return" and self.indent > 0:
+                self.indent -= 2
+            write(R.flow_prefix(read_cpu(mv), self.indent, kind, func, name, prov, testing))
+            for part in parts:
+                part(mv)
+            write(newline)
+            if kind == "entry":
+                self.indent += 2
+            self.last_flow = (epid, probe_id)
         return handler
 
     def build_hooked(self, info, hook) -> Handler:

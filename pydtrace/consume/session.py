@@ -175,7 +175,10 @@ class Session:
         return min(switch_ms, 100)
 
     def drain(self) -> None:
-        self.ring.consume(self.printer.handle)
+        if self.printer.bulk:
+            self.ring.consume_batched(self.printer.handle_run, self.printer.handle)
+        else:
+            self.ring.consume(self.printer.handle)
         self.flush()
 
     def request_exit(self, status: int) -> None:

@@ -115,6 +115,39 @@ class RingBuffer:
             records.close()  # publish consumer_pos now, not whenever the generator dies
         return n
 
+    def consume_batched(self, batch: Callable[[memoryview, int, int], int],
+                        single: Callable[[memoryview], object]) -> None:
+        """Like ``consume``, but first offers the ready bytes ``[start, end)`` of the
+        ring to ``batch``, which may take a prefix of whole records and returns where
+        it stopped (``start`` when it took nothing); the next record then goes to
+        ``single``. Lets a consumer decode runs of same-shaped records in bulk.
+        """
+        view, base, mask, unpack = self._view, self._base, self._mask, _U32.unpack_from
+        prod_map = self._prod_map
+        cons = self._cons
+        try:
+            while True:
+                prod = _U64.unpack_from(prod_map, 0)[0]
+                if cons >= prod:
+                    return
+                while cons < prod:
+                    off = base + (cons & mask)
+                    stop = batch(view, off, off + (prod - cons))
+                    if stop > off:
+                        cons += stop - off
+                        continue
+                    hdr = unpack(prod_map, off)[0]
+                    if hdr & BPF_RINGBUF_BUSY_BIT:
+                        return
+                    length = hdr & _LEN_MASK
+                    cons += (length + BPF_RINGBUF_HDR_SZ + 7) & ~7
+                    if not hdr & BPF_RINGBUF_DISCARD_BIT:
+                        start = off + BPF_RINGBUF_HDR_SZ
+                        single(view[start:start + length])
+                self._publish(cons)
+        finally:
+            self._publish(cons)
+
     def consume_into(self, out: list[bytes]) -> int:
         """Append a ``bytes`` copy of every ready record to ``out``; return how many."""
         before = len(out)
