@@ -42,12 +42,14 @@ class Row:
     ratio: float | None = None
     target: float | None = None
     note: str = ""
+    at_least: bool = False  # the target is a minimum ratio (throughput), not a maximum
 
     def verdict(self) -> str:
         """'pass'/'FAIL' against the target ratio, '-' when there is no target."""
         if self.target is None or self.ratio is None:
             return "-"
-        return "pass" if self.ratio <= self.target else "FAIL"
+        ok = self.ratio >= self.target if self.at_least else self.ratio <= self.target
+        return "pass" if ok else "FAIL"
 
 
 def child_env() -> dict[str, str]:
