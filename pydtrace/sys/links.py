@@ -10,13 +10,14 @@ import ctypes
 
 from pydtrace.sys import attr as A
 from pydtrace.sys import syscall as sc
+from pydtrace.sys.fd import FdOwner
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing at start-up
 if TYPE_CHECKING:
     from pydtrace.sys.progs import Program
 
 
-class Link:
+class Link(FdOwner):
     """An attachment; a context manager; ``close()`` (idempotent) detaches."""
 
     def __init__(self, fd: int, desc: str = "") -> None:
@@ -65,21 +66,6 @@ class Link:
         fd = sc.bpf(sc.BPF_LINK_CREATE, attr, ctypes.sizeof(attr))
         return cls(fd, f"tracing prog fd {prog_fd}")
 
-    def close(self) -> None:
-        """Detach (idempotent)."""
-        fd, self.fd = self.fd, -1
-        if fd >= 0:
-            sc.close_fd(fd)
-
-    def __enter__(self) -> Link:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "fd", -1) >= 0:
-            self.close()
 
     def __repr__(self) -> str:
         return f"Link(fd={self.fd}, {self.desc})"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pydtrace.errors import KernelError
 from pydtrace.sys import attr as A
 from pydtrace.sys import syscall as sc
+from pydtrace.sys.fd import FdOwner
 
 # errnos meaning "this kernel/map type has no batch ops": fall back to one-by-one reads
 _NO_BATCH = frozenset({errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP, sc.ENOTSUPP,
@@ -41,7 +42,7 @@ def sanitize_name(name: str) -> bytes:
     return re.sub(r"[^A-Za-z0-9_.]", "_", name)[:15].encode()
 
 
-class Map:
+class Map(FdOwner):
     """An open BPF map; a context manager; ``close()`` is idempotent."""
 
     def __init__(self, fd: int, map_type: int, key_size: int, value_size: int,
@@ -208,21 +209,6 @@ class Map:
 
     # --- lifetime --------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Close the map fd (idempotent); the kernel frees the map when nothing holds it."""
-        fd, self.fd = self.fd, -1
-        if fd >= 0:
-            sc.close_fd(fd)
-
-    def __enter__(self) -> Map:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "fd", -1) >= 0:
-            self.close()
 
     def __repr__(self) -> str:
         return (f"Map(fd={self.fd}, type={self.map_type}, name={self.name!r}, "

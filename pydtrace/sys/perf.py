@@ -14,6 +14,7 @@ import os
 
 from pydtrace.errors import KernelError
 from pydtrace.sys import syscall as sc
+from pydtrace.sys.fd import FdOwner
 
 # enum perf_type_id
 PERF_TYPE_HARDWARE = 0
@@ -160,7 +161,7 @@ def _probe_attr(pmu: str, target: bytes, offset: int, retprobe: bool) -> tuple:
     return attr, name
 
 
-class PerfEvent:
+class PerfEvent(FdOwner):
     """An open perf event: owns its fd; a context manager; ``close()`` is idempotent."""
 
     def __init__(self, fd: int, desc: str = "") -> None:
@@ -241,21 +242,6 @@ class PerfEvent:
         """
         sc.ioctl(self.fd, sc.PERF_EVENT_IOC_DISABLE, 0)
 
-    def close(self) -> None:
-        """Close the event (idempotent)."""
-        fd, self.fd = self.fd, -1
-        if fd >= 0:
-            sc.close_fd(fd)
-
-    def __enter__(self) -> PerfEvent:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "fd", -1) >= 0:
-            self.close()
 
     def __repr__(self) -> str:
         return f"PerfEvent(fd={self.fd}, {self.desc})"

@@ -9,6 +9,7 @@ import os
 from pydtrace.errors import KernelError, VerifierError
 from pydtrace.sys import attr as A
 from pydtrace.sys import syscall as sc
+from pydtrace.sys.fd import FdOwner
 from pydtrace.sys.maps import sanitize_name
 
 INSN_SIZE = 8
@@ -65,7 +66,7 @@ def _load_with_log(attr: A.ProgLoadAttr, log_level: int) -> tuple[int, str]:
         size *= 4
 
 
-class Program:
+class Program(FdOwner):
     """A loaded BPF program; a context manager; ``close()`` is idempotent."""
 
     def __init__(self, fd: int, prog_type: int, name: str = "",
@@ -129,21 +130,6 @@ class Program:
         sc.bpf(sc.BPF_OBJ_GET_INFO_BY_FD, attr, ctypes.sizeof(attr))
         return ProgramInfo(raw)
 
-    def close(self) -> None:
-        """Close the program fd (idempotent)."""
-        fd, self.fd = self.fd, -1
-        if fd >= 0:
-            sc.close_fd(fd)
-
-    def __enter__(self) -> Program:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        if getattr(self, "fd", -1) >= 0:
-            self.close()
 
     def __repr__(self) -> str:
         return f"Program(fd={self.fd}, type={self.prog_type}, name={self.name!r})"
