@@ -20,14 +20,45 @@ from pydtrace.options import Options
 
 
 def parse_spec(spec: ProgramSpec, inv: Invocation, target: int | None):
+    program, env, _ = parse_source(spec, inv, target)
+    return program, env
+
+
+class Source:
+    """What the compiler read for one program spec: its text after ``-C``
+    (else the spec's own) and the LineMap back to the script and its headers."""
+
+    __slots__ = ("text", "linemap")
+
+    def __init__(self, text: str, linemap=None) -> None:
+        self.text = text
+        self.linemap = linemap
+
+    def relocate(self, err: DCompileError) -> DCompileError:
+        return self.linemap.relocate(err) if self.linemap is not None else err
+
+
+def parse_source(spec: ProgramSpec, inv: Invocation, target: int | None):
+    """parse_spec, also returning the :class:`Source` (``-C`` runs cpp over scripts)."""
     from pydtrace.lang.macros import MacroEnv
     from pydtrace.lang.parser import parse_program
 
     args = inv.macro_args(spec)
     env = MacroEnv.for_process(args[1:], prog=args[0], target=target)
     env.defaultargs = bool(inv.options["defaultargs"])
-    program = parse_program(spec.text, macros=env, kind=spec.kind)
-    return program, env
+    source = Source(spec.text)
+    if spec.kind == "s" and inv.options["cpp"]:  # -C: scripts only, as dt_compile()
+        from pydtrace.cpp import preprocess
+
+        try:
+            source = Source(*preprocess(spec.text, inv.options, inv.data_model, spec.name))
+        except DTraceError as exc:
+            raise DTraceError(f"failed to compile script {spec.name}: {exc.message}") from None
+    try:
+        program = parse_program(source.text, macros=env, kind=spec.kind)
+    except DCompileError as err:
+        raise source.relocate(err) from None
+    return program, env, source
 
 
 def apply_pragmas(program: A.Program, options: Options) -> None:
@@ -84,28 +115,35 @@ def compile_invocation(inv: Invocation):
     all_probes: list[list] = []
     matched = []
     lines: list[str] = []
-    target = inv.pids[0] if inv.pids else None
+    target = inv.target_pids[0] if inv.target_pids else (inv.pids[0] if inv.pids else None)
+    sources: list[Source] = []  # per program: its text and -C line map
     for spec in inv.programs:
+        source = Source(spec.text)
         try:
-            program, env = parse_spec(spec, inv, target)
+            program, env, source = parse_source(spec, inv, target)
             apply_pragmas(program, inv.options)
             if not inv.options["argref"]:
                 check_unused(env)
             probes = match_clauses(program, registry, bool(inv.options["zdefs"]))
         except DCompileError as err:
-            raise compile_error(spec, err, errtags) from err
+            raise compile_error(spec, source.relocate(err), errtags) from err
         items.extend(program.items)
+        sources.append(source)
         all_probes.extend(probes)
         matched.append((spec, len({p.id for ps in probes for p in ps})))
-        lines = spec.text.splitlines()
+        lines = source.text.splitlines()
     whole = A.Program(items)
     spec0 = inv.programs[0]
     try:
         if not whole.clauses:
             raise DCompileError("D_EMPTY", "empty D program translation unit")
-        analysis = Checker(inv.options["strsize"]).check(whole)
+        checker = Checker(inv.options["strsize"])
+        checker.clause_probes = dict(zip(whole.clauses, all_probes, strict=False))
+        analysis = checker.check(whole)
         compiled = ProgramBuilder(analysis, inv.options, lines).build(whole, all_probes)
     except DCompileError as err:
+        if len(sources) == 1:  # -C: back to the script's (or its header's) line
+            sources[0].relocate(err)
         raise compile_error(spec0, err, errtags) from err
     compiled.registry = registry  # type: ignore[attr-defined]
     return compiled, matched

@@ -10,6 +10,35 @@ from pydtrace.invocation import Invocation, ProgramSpec
 
 
 def run(inv: Invocation) -> int:
+    procs = start_processes(inv) if inv.processes and inv.mode in ("run", "list") else None
+    try:
+        return run_mode(inv, procs)
+    finally:
+        if procs is not None:
+            procs.release()
+
+
+def start_processes(inv: Invocation):
+    """-c/-p in command-line order: created stopped, or grabbed; sets $target."""
+    from pydtrace.proc import ProcessSet
+
+    procs = ProcessSet()
+    try:
+        for letter, arg in inv.processes:
+            if letter == "c":
+                procs.create(arg)
+            else:
+                from pydtrace.invocation import parse_pid
+
+                procs.grab(parse_pid(arg))
+    except BaseException:
+        procs.release()
+        raise
+    inv.target_pids = procs.pids
+    return procs
+
+
+def run_mode(inv: Invocation, procs) -> int:
     if inv.mode == "list":
         from pydtrace.listing import list_probes
 
@@ -33,20 +62,29 @@ def run(inv: Invocation) -> int:
             sys.stderr.write(f"dtrace: {spec.desc} '{spec.name}' matched {count} "
                              f"probe{plural}\n")
         sys.stderr.flush()
-    return execute(inv, compiled)
+    if "destructive" in compiled.analysis.uses and not inv.options["destructive"]:
+        raise DTraceError("could not enable tracing: Destructive actions not allowed")
+    if inv.options["destructive"] and not quiet:
+        sys.stderr.write("dtrace: allowing destructive actions\n")
+        sys.stderr.flush()
+    return execute(inv, compiled, procs)
 
 
-def execute(inv: Invocation, compiled) -> int:
+def execute(inv: Invocation, compiled, procs=None) -> int:
     from pydtrace.api import open_output
     from pydtrace.consume.session import Session
     from pydtrace.providers.registry import ProbeRegistry
 
     out = open_output(inv.output_path)
     session = Session(compiled, inv.options, out)
+    on_go = None
+    if procs is not None:
+        session.targets_alive = procs.alive_hook(session, bool(inv.options["quiet"]))
+        on_go = procs.resume
     try:
         session.open()
         return session.run(compiled.registry if hasattr(compiled, "registry")
-                           else ProbeRegistry())
+                           else ProbeRegistry(), on_go=on_go)
     finally:
         session.close()
 

@@ -129,6 +129,8 @@ class Invocation:
     pids: list[int] = field(default_factory=list)
     # (letter, argument) of each -c / -p in order: the first one is $target.
     processes: list[tuple[str, str]] = field(default_factory=list)
+    # pids of the -c/-p processes once created/grabbed (driver); the first is $target
+    target_pids: list[int] = field(default_factory=list)
     operands: list[str] = field(default_factory=list)
     # With -G, the operands are object files to process, not macro arguments.
     objects: list[str] = field(default_factory=list)

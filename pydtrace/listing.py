@@ -33,12 +33,16 @@ def list_probes(inv: Invocation) -> int:
     probes = []
     if not inv.programs:
         probes = registry.list_all()
+    seen = {p.fullname for p in probes}
     for spec in inv.programs:
-        found = matches_of(registry, spec)
+        found = matches_of(registry, spec, inv.target_pids[0] if inv.target_pids else None)
         if not found:
             desc = ":".join(split_desc(spec_desc(spec), spec.kind))
             sys.stderr.write(f"dtrace: failed to match {desc}: No probe matches description\n")
-        probes.extend(p for p in found if p not in probes)
+        for p in found:
+            if p.fullname not in seen:
+                seen.add(p.fullname)
+                probes.append(p)
     out.write(listing_header())
     for p in sorted(probes, key=lambda p: p.id):
         out.write(listing_row(p.id, p.provider, p.module, p.function, p.name))
@@ -57,18 +61,21 @@ def spec_desc(spec) -> str:
     return text.strip()
 
 
-def matches_of(registry, spec) -> list:
+def matches_of(registry, spec, target: int | None = None) -> list:
     if spec.kind == "s":
         from pydtrace.api import match_clauses, parse_spec
 
         try:
-            program, _ = parse_spec(spec, Invocation(), None)
+            program, _ = parse_spec(spec, Invocation(), target)
             return [p for ps in match_clauses(program, registry, True) for p in ps]
         except DCompileError as err:
             raise DTraceError(f"failed to compile script {spec.name}: {err.located()}") from err
     if spec.kind == "i":
         return registry.match_id(int(spec.text)) if spec.text.strip().isdigit() else []
-    return registry.match(split_desc(spec_desc(spec), spec.kind))
+    text = spec_desc(spec)
+    if "$target" in text:  # the only macro a listed description uses in practice
+        text = text.replace("$target", str(target or 0))
+    return registry.match(split_desc(text, spec.kind))
 
 
 def verbose_block(p) -> str:
@@ -79,4 +86,7 @@ def verbose_block(p) -> str:
              "\n\tArgument Types\n")
     if not p.arg_types:
         return attrs + "\t\tNone\n\n"
-    return attrs + "".join(f"\t\targs[{i}]: {t}\n" for i, t in enumerate(p.arg_types)) + "\n"
+    from pydtrace.sema.kernel import arg_display
+
+    return attrs + "".join(f"\t\targs[{i}]: {arg_display(t)}\n"
+                           for i, t in enumerate(p.arg_types)) + "\n"

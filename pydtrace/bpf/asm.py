@@ -26,6 +26,7 @@ from pydtrace.bpf.opcodes import (
     JMP,
     JMP32,
     PSEUDO_CALL,
+    PSEUDO_FUNC,
     PSEUDO_MAP_FD,
     PSEUDO_MAP_VALUE,
 )
@@ -62,7 +63,7 @@ def _resolve_one(insn: Insn, slot: int, labels: Mapping[str, int]) -> Insn:
     if insn.target not in labels:
         raise ValueError(f"unknown label {insn.target!r}")
     delta = labels[insn.target] - (slot + 1)
-    if _is_local_call(insn):
+    if _is_local_call(insn) or (insn.is_wide and insn.src == PSEUDO_FUNC):
         return replace(insn, imm=delta, target=None)
     if _S16[0] <= delta <= _S16[1]:
         return replace(insn, off=delta, target=None)
@@ -125,6 +126,8 @@ def _pack(code: int, dst: int, src: int, off: int, imm: int) -> bytes:
 def _wide_halves(insn: Insn, map_fds: Mapping[str, int] | None) -> tuple[int, int]:
     """(first imm, second imm) of a two-slot load."""
     if insn.map_ref is None:
+        if insn.src == PSEUDO_FUNC:
+            return insn.imm & 0xFFFFFFFF, 0
         if not -(1 << 63) <= insn.imm < (1 << 64):
             raise ValueError(f"immediate {insn.imm} does not fit in 64 bits")
         return insn.imm & 0xFFFFFFFF, (insn.imm >> 32) & 0xFFFFFFFF

@@ -154,6 +154,11 @@ def ld_imm64(dst: int, imm: int) -> Insn:
     return Insn(LD | IMM | DW, dst, 0, 0, imm & 0xFFFFFFFFFFFFFFFF)
 
 
+def ld_func(dst: int, target: str) -> Insn:
+    """``dst = &subprogram`` (``BPF_PSEUDO_FUNC``), e.g. a bpf_loop callback."""
+    return Insn(LD | IMM | DW, dst, 4, 0, 0, target=target)
+
+
 def ld_map_fd(dst: int, map_name: str) -> Insn:
     return Insn(LD | IMM | DW, dst, PSEUDO_MAP_FD, 0, 0, map_ref=map_name)
 

@@ -34,6 +34,7 @@ CMPXCHG = 0xF0 | FETCH
 PSEUDO_MAP_FD = 1
 PSEUDO_MAP_VALUE = 2
 PSEUDO_CALL = 1
+PSEUDO_FUNC = 4  # ld_imm64: address of a BPF subprogram (bpf_loop callbacks)
 
 # registers
 R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 = range(11)

@@ -13,7 +13,7 @@ from pydtrace.sema.calls import arg_type
 from pydtrace.types import model as T
 
 RECORDING = {"trace", "printf", "exit", "printa", "clear", "trunc", "normalize",
-             "denormalize", "setopt"}
+             "denormalize", "setopt", "stack"}
 
 
 def record_value(g: ClauseGen, node: A.Expr) -> Field:
@@ -22,8 +22,10 @@ def record_value(g: ClauseGen, node: A.Expr) -> Field:
 
     t = g.an.type_of(node).resolve()
     assert g.record is not None
-    if t.is_string:
+    if t.is_string or is_char_array(t):
         size = min(g.strsize, max_length(g, node))
+        if isinstance(t, T.ArrayType):
+            size = min(size, t.count + 1)
         fld = g.info.layout.add(size, "string", align=1)
         copy_string(g, g.record, fld.offset, node, size, pad=False)
         return fld
@@ -36,6 +38,17 @@ def record_value(g: ClauseGen, node: A.Expr) -> Field:
 
 
 def act_trace(g: ClauseGen, n: A.Call) -> None:
+    arg = n.args[0]
+    if isinstance(arg, A.Call) and arg.name in ("sym", "func", "mod"):
+        from pydtrace.codegen.kernel import record_symaddr
+
+        record_symaddr(g, arg)
+        return
+    if isinstance(arg, A.Call) and arg.name in ("usym", "ufunc", "uaddr", "umod"):
+        from pydtrace.codegen.ustacks import record_uaddr
+
+        record_uaddr(g, arg)
+        return
     fld = record_value(g, n.args[0])
     g.info.actions.append(C.TraceAct(fld, str(g.an.type_of(n.args[0]))))
 
@@ -85,5 +98,53 @@ ACTIONS = {"trace": act_trace, "printf": act_printf, "exit": act_exit, "printa":
            "denormalize": act_aggop, "setopt": act_setopt}
 
 
+def act_stack(g: ClauseGen, n: A.Call) -> None:
+    from pydtrace.codegen.kernel import act_stack as stack
+
+    stack(g, n)
+
+
+ACTIONS["stack"] = act_stack
+
+
+def act_ustack(g: ClauseGen, n: A.Call) -> None:
+    from pydtrace.codegen.ustacks import act_ustack as ustack
+
+    ustack(g, n)
+
+
+ACTIONS["ustack"] = act_ustack
+
+
+def act_speculation(g: ClauseGen, n: A.Call) -> None:
+    from pydtrace.codegen import speculation
+
+    (speculation.act_speculate if n.name == "speculate" else speculation.act_commit)(g, n)
+
+
+for _name in ("speculate", "commit", "discard"):
+    ACTIONS[_name] = act_speculation
+    RECORDING.add(_name)
+
+
+def is_char_array(t: T.DType) -> bool:
+    """char arrays (kernel ``comm[16]``...) are traced and printed as strings."""
+    if not isinstance(t, T.ArrayType):
+        return False
+    e = t.elem.resolve()
+    return isinstance(e, T.IntType) and e.size == 1
+
+
 def is_void(t: T.DType) -> bool:
     return isinstance(t.resolve(), T.VoidType)
+
+
+def _register_subr_actions() -> None:
+    from pydtrace.codegen.subr_actions import SUBR_ACTIONS, SUBR_RECORDING
+
+    for name, fn in SUBR_ACTIONS.items():
+        ACTIONS.setdefault(name, fn)
+    RECORDING.update(SUBR_RECORDING)
+
+
+_register_subr_actions()

@@ -52,6 +52,10 @@ class ClauseCompiler:
         ret = em.new_label("ret")
         em.label(g.em.prefix)
         em.emit(I.mov64(STATE_REG, O.R1))
+        from pydtrace.codegen.kernel import spill_ctx, uses_ctx
+
+        if uses_ctx(self.clause.predicate) or uses_ctx(self.clause.body):  # kernel stacks
+            spill_ctx(g)
         if self.clause.predicate is not None:
             self.source_comment(self.clause.predicate)
             cond_jump(g, self.clause.predicate, ret)

@@ -10,6 +10,8 @@ from pydtrace.sema.check import Analysis
 
 STATE_REG = 9  # R9 holds the machine-state pointer inside clause subprograms
 MAX_SCRATCH_SLOTS = 24
+# per-CPU array values are limited to 32 KiB (room kept for the state header)
+MAX_SCRATCH_BYTES = 32768 - 256
 
 
 @dataclass
@@ -64,23 +66,38 @@ class ClauseGen:
         self.record: int | None = None  # vreg of the reserved ring-buffer record
         self.fault_label = self.em.new_label("fault")
         self.faults_used = False
-        self.scratch_next = 0
+        self.scratch_next = 0  # high-water mark of scratch slots
+        self.scratch_top = 0
+        self.scratch_floor = 0
         self.action_index = 0
         self.fault_sites: list = []  # faults.FaultSite
         self.error_labels: list[str] = []  # ERROR clauses a fault calls
         self.pdesc_entries = 0  # probe ids covered by the pdesc map (probe strings)
         self.pdesc_used = False  # this clause reads probe strings from the pdesc map
 
-    def scratch_slot(self) -> int:
-        """Offset (from the state pointer) of a fresh strsize-byte scratch slot."""
-        if self.scratch_next >= MAX_SCRATCH_SLOTS:
+    def scratch_slot(self, count: int = 1) -> int:
+        """Offset (from the state pointer) of ``count`` fresh strsize-byte scratch slots.
+
+        Slots are reused after each statement (``scratch_release``) unless pinned
+        (``scratch_pin``: alloca, copyin...); ``scratch_next`` is the high-water mark."""
+        used = self.an.symbols.this_size + (self.scratch_top + count + 2) * self.slot_size
+        if used > MAX_SCRATCH_BYTES:
             from pydtrace.errors import DCompileError
 
             raise DCompileError("D_CG_EXPR", "clause needs too many string temporaries",
                                 self.info.line)
-        off = STATE_SCRATCH + self.scratch_next * self.slot_size
-        self.scratch_next += 1
+        off = STATE_SCRATCH + self.an.symbols.this_size + self.scratch_top * self.slot_size
+        self.scratch_top += count
+        self.scratch_next = max(self.scratch_next, self.scratch_top)
         return off
+
+    def scratch_pin(self) -> None:
+        """Keeps every slot allocated so far alive until the end of the clause."""
+        self.scratch_floor = self.scratch_top
+
+    def scratch_release(self) -> None:
+        """Frees the statement's temporaries (called between statements)."""
+        self.scratch_top = self.scratch_floor
 
     @property
     def slot_size(self) -> int:

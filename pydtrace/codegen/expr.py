@@ -48,6 +48,8 @@ def compile_int(g: ClauseGen, node: A.Expr) -> int:
     c = g.an.consts.get(node)
     if c is not None:
         return g.em.mov_imm(c)
+    if node in g.an.rewrites:  # inlines, translated members, typed args[] (sema.kernel)
+        return compile_int(g, g.an.rewrites[node])
     fn = LOWER.get(type(node))
     if fn is None:
         raise DCompileError("D_CG_EXPR", f"{type(node).__name__} is not supported in "
@@ -123,6 +125,14 @@ def load_builtin(g: ClauseGen, name: str, node: A.Node) -> int:
         from pydtrace.codegen.task import load_ppid
 
         return load_ppid(g)
+    if name in ("ucaller", "ustackdepth"):
+        from pydtrace.codegen import ustacks
+
+        return ustacks.load_builtin(g, name)
+    if name in ("curthread", "stackdepth", "caller"):
+        from pydtrace.codegen import kernel
+
+        return kernel.load_builtin(g, name, node)
     raise DCompileError("D_CG_EXPR", f"built-in variable {name} is not supported yet",
                         node.line or None)
 
@@ -333,7 +343,8 @@ def lower_index(g: ClauseGen, n: A.Index) -> int:
 
     if isinstance(n.base, A.Ident) and n.base.name == "args":
         return memory.lower_args(g, n)
-    if isinstance(n.base, A.Ident) and n.base.name not in g.an.symbols.globals:
+    if isinstance(n.base, A.SelfVar) or (isinstance(n.base, A.Ident)
+                                         and n.base.name not in g.an.symbols.globals):
         return variables.lower_index_assoc(g, n)
     return memory.lower_index_memory(g, n)
 
@@ -363,6 +374,18 @@ def lower_extern(g: ClauseGen, n: A.ExternIdent) -> int:
 
 
 def lower_call(g: ClauseGen, n: A.Call) -> int:
+    if n.name == "speculation":
+        from pydtrace.codegen.speculation import lower_speculation
+
+        return lower_speculation(g, n)
+    if n.name in ("stack", "sym", "func", "mod"):
+        from pydtrace.codegen import kernel
+
+        return kernel.lower_call(g, n)
+    if n.name in ("ustack", "usym", "ufunc", "uaddr", "umod"):
+        from pydtrace.codegen import ustacks
+
+        return ustacks.lower_call(g, n)
     from pydtrace.codegen.subr import lower_call as lower
 
     return lower(g, n)

@@ -88,6 +88,10 @@ class ProgramBuilder:
 
     def build(self, program: A.Program, clause_probes: list[list[Probe]]) -> CompiledProgram:
         plans = plan_aggregations(program, self.an)
+        if self.an.symbols.dynvars:
+            from pydtrace.sema.variables import this_area
+
+            this_area(self.an.symbols)  # this-> offsets, before any scratch slot
         self.error_epids = [e for e, ps in enumerate(clause_probes, 1)
                             if any(p.kind == "error" for p in ps)]
         all_probes = {p.id: p for ps in clause_probes for p in ps}
@@ -97,6 +101,10 @@ class ProgramBuilder:
             self.compile_clause(epid, clause, probes, plans)
         programs = self.group_programs(clause_probes)
         maps = self.map_specs(plans) + self.extra_maps
+        if getattr(self, "uses_specs", False):
+            from pydtrace.codegen.speculation import specs_map
+
+            maps.append(specs_map(self.options))
         if self.pdesc_used:
             maps.append(self.pdesc_map(all_probes))
         return CompiledProgram(self.an, self.clauses, programs, maps, plans, all_probes)
@@ -114,7 +122,8 @@ class ProgramBuilder:
         g.pdesc_entries = self.pdesc_entries  # read by codegen.strings.probe_string_ptr
         if epid not in self.error_epids:
             g.error_labels = [f"c{e}" for e in self.error_epids]
-        quiet = bool(self.options["quiet"])
+        # flowindent prints its prefix (with the CPU) even under quiet, as dtrace(1) does
+        quiet = bool(self.options["quiet"]) and not self.options["flowindent"]
         items = remove_unreachable(ClauseCompiler(g, clause, plans, quiet, self.lines).compile())
         try:
             items, _ = allocate(items, frame_size=g.em.frame_size,
@@ -123,7 +132,11 @@ class ProgramBuilder:
             raise DCompileError("D_CG_EXPR", f"clause too complex for BPF: {exc}",
                                 clause.line or None) from exc
         self.scratch_slots = max(self.scratch_slots, g.scratch_next)
+        from pydtrace.codegen.subr import callback_items
+
+        items += callback_items(g)  # bpf_loop callbacks of string subroutines
         self.pdesc_used = self.pdesc_used or g.pdesc_used
+        self.uses_specs = getattr(self, "uses_specs", False) or getattr(g, "uses_specs", False)
         if g.fault_sites and g.error_labels:
             self.calls_error.add(epid)
         self.clause_items[epid] = items
@@ -165,7 +178,9 @@ class ProgramBuilder:
 
     def map_specs(self, plans: dict[str, AggPlan]) -> list[MapSpec]:
         slot = (self.an.strsize + 8 + 7) & ~7
-        state_size = STATE_SCRATCH + self.scratch_slots * slot
+        # two slots of slack: string subroutines may overrun the last slot (strjoin)
+        slots = self.scratch_slots + 2 if self.scratch_slots else 0
+        state_size = STATE_SCRATCH + self.an.symbols.this_size + slots * slot
         maps = [
             MapSpec("state", sc.BPF_MAP_TYPE_PERCPU_ARRAY, 4, state_size, 1),
             MapSpec("globals", sc.BPF_MAP_TYPE_ARRAY, 4,
@@ -177,6 +192,18 @@ class ProgramBuilder:
         zero = max([p.value_size for p in plans.values()] + [8])
         maps.append(MapSpec("aggzero", sc.BPF_MAP_TYPE_ARRAY, 4, zero, 1, sc.BPF_F_RDONLY_PROG,
                             None, freeze=True))
+        if self.an.symbols.dynvars:
+            from pydtrace.codegen.variables import dynvar_maps
+
+            maps += dynvar_maps(self.an, self.options)
+        if "stack" in self.an.uses:  # stack() aggregation keys: ids into a stack-trace map
+            from pydtrace.codegen.kernel import stack_map_spec
+
+            maps.append(stack_map_spec(self.an, self.options))
+        if "ustack" in self.an.uses or "upids" in self.an.uses:
+            from pydtrace.codegen.ustacks import map_specs as ustack_maps
+
+            maps += ustack_maps(self.an, self.options)
         entries = agg_entries(self.options)
         for plan in plans.values():
             maps.append(MapSpec(plan.map_name, plan.map_type, plan.key_size, plan.value_size,

@@ -80,6 +80,8 @@ def max_length(g: ClauseGen, node: A.Expr) -> int:
 
 def string_ptr(g: ClauseGen, node: A.Expr) -> int:
     em = g.em
+    if node in g.an.rewrites:  # inlines, translated members (sema.kernel)
+        return string_ptr(g, g.an.rewrites[node])
     lit = literal_of(g, node)
     if lit is not None:
         reg = em.vreg()
@@ -107,6 +109,7 @@ def string_other(g: ClauseGen, node: A.Expr) -> int:
     if isinstance(node, A.Call):
         return subr.string_call(g, node)
     if isinstance(node, A.SelfVar | A.ThisVar) or (
+            isinstance(node, A.Index) and isinstance(node.base, A.SelfVar)) or (
             isinstance(node, A.Index) and isinstance(node.base, A.Ident)
             and node.base.name not in g.an.symbols.globals and node.base.name != "args"):
         return variables.string_var(g, node)

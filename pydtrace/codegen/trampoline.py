@@ -20,6 +20,7 @@ from pydtrace.bpf import helpers as H
 from pydtrace.bpf import insn as I
 from pydtrace.bpf import opcodes as O
 from pydtrace.bpf.insn import Item
+from pydtrace.codegen import uprobe as U
 from pydtrace.codegen.layout import (
     ACTIVE,
     GLOBAL_ACTIVITY,
@@ -135,6 +136,36 @@ def args_tracepoint(out: list[Item], probes: list) -> None:
     zero_args(out, len(layout))
 
 
+def args_rawtp(out: list[Item], probes: list) -> None:
+    """rawtp probes: the context is the tracepoint's arguments as u64s, each
+    zero-extended from its own size (signed ones are sign-extended here); only
+    the tracepoint's own arguments are read (the kernel refuses more).
+    Layout entries are (context slot, size, signed): argI = ctx[slot]."""
+    layout = probes[0].data[1]
+    for i, (slot, size, signed) in enumerate(layout):
+        out.append(I.ldx(O.DW, O.R1, O.R6, 8 * slot))
+        if signed and size in SIGN_BITS:
+            out.append(I.movsx64(O.R1, O.R1, SIGN_BITS[size]))
+        out.append(I.stx(O.DW, O.R7, STATE_ARGS + 8 * i, O.R1))
+    zero_args(out, len(layout))
+
+
+def args_fentry(out: list[Item], probes: list) -> None:
+    """fbt entry on fentry: the context is the function's arguments as u64s."""
+    nargs = probes[0].data[2]
+    for i in range(nargs):
+        out += [I.ldx(O.DW, O.R1, O.R6, 8 * i), I.stx(O.DW, O.R7, STATE_ARGS + 8 * i, O.R1)]
+    zero_args(out, nargs)
+
+
+def args_fexit(out: list[Item], probes: list) -> None:
+    """fbt return on fexit: arg0 = 0 (no offset), arg1 = the return value, which
+    follows the arguments in the context."""
+    out += [I.st_imm(O.DW, O.R7, STATE_ARGS, 0), I.ldx(O.DW, O.R1, O.R6, 8 * probes[0].data[2]),
+            I.stx(O.DW, O.R7, STATE_ARGS + 8, O.R1)]
+    zero_args(out, 2)
+
+
 # --- wide syscall matches: one raw tracepoint on raw_syscalls:sys_enter/sys_exit -------
 # The context is the tracepoint's arguments as u64s: (struct pt_regs *regs, long id)
 # for sys_enter, (regs, long ret) for sys_exit. A read-only table maps the
@@ -236,6 +267,21 @@ KINDS = {
                      select=filter_sys_exit),
     "tracepoint": Kind(sc.BPF_PROG_TYPE_TRACEPOINT, None, cookie=True,
                        fill_probes=args_tracepoint, group_key=lambda p: p.data),
+    "rawtp": Kind(sc.BPF_PROG_TYPE_RAW_TRACEPOINT, None, cookie=True,
+                  fill_probes=args_rawtp, group_key=lambda p: p.data[1]),
+    # fbt: kprobes (pt_regs as for uprobes) or, one program per function, fentry/fexit
+    "kprobe_entry": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
+    "kprobe_return": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_return, cookie=True),
+    "fentry": Kind(sc.BPF_PROG_TYPE_TRACING, None, cookie=False,
+                   attach_type=sc.BPF_TRACE_FENTRY, fill_probes=args_fentry),
+    "fexit": Kind(sc.BPF_PROG_TYPE_TRACING, None, cookie=False,
+                  attach_type=sc.BPF_TRACE_FEXIT, fill_probes=args_fexit),
+    # user space (providers.pid, providers.usdt): uprobes run kprobe-type programs
+    "uprobe_entry": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
+    "uprobe_return": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_return, cookie=True),
+    "uprobe_offset": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
+    "usdt": Kind(sc.BPF_PROG_TYPE_KPROBE, None, cookie=True, fill_probes=U.args_usdt,
+                 group_key=U.usdt_args),
 }
 
 

@@ -55,3 +55,14 @@ class AggOpAct:
 class SetoptAct:
     name: str
     value: str | None
+
+
+@dataclass
+class TracememAct:
+    field: Field
+    dyn: Field | None = None  # the runtime byte count of tracemem(addr, n, dbytes)
+
+
+@dataclass
+class FtruncateAct:
+    pass

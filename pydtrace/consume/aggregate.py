@@ -43,6 +43,16 @@ class Aggregation:
             chunk = raw[kf.offset:kf.offset + kf.size]
             if kf.kind == "string":
                 out.append(chunk.split(b"\0", 1)[0])
+            elif t.kind in ("ustack", "usym", "ufunc", "uaddr", "umod"):  # output.ustacks
+                from pydtrace.output.ustacks import ustack_key, usym_key
+
+                v = int.from_bytes(chunk, "little")
+                out.append(ustack_key(v) if t.kind == "ustack" else usym_key(v, t.kind))
+            elif t.kind in ("stack", "symaddr", "modaddr"):  # output.stacks
+                from pydtrace.output.stacks import stack_key, sym_key
+
+                v = int.from_bytes(chunk, "little", signed=t.kind == "stack")
+                out.append(stack_key(v) if t.kind == "stack" else sym_key(v, t.kind))
             else:
                 out.append(int_key(int.from_bytes(chunk, "little", signed=True), t))
         return tuple(out)

@@ -54,6 +54,12 @@ class Printer:
         self.handlers: dict[int, Handler] = {
             epid: self.build(info) for epid, info in compiled.clauses.items()}
         self.bulk = self.bulk_printers()
+        for epid, info in compiled.clauses.items():
+            if getattr(info, "spec_field", None) is not None:  # speculate(): buffer
+                from pydtrace.consume.speculation import wrap_speculative
+
+                self.handlers[epid] = wrap_speculative(self, info, self.handlers[epid])
+                self.bulk.pop(epid, None)
 
     def bulk_printers(self) -> dict:
         from pydtrace.consume.bulk import bulk_printer
@@ -167,6 +173,8 @@ class Printer:
 
     def action(self, act) -> Callable[[memoryview], None]:
         write = self.session.write
+        if hasattr(act, "handler"):  # actions that print themselves (output.stacks)
+            return act.handler(self)
         if isinstance(act, C.TraceAct):
             read = field_reader(act.field)
             if act.field.kind == "string":
@@ -185,6 +193,10 @@ class Printer:
             return lambda mv: self.session.agg_op(act, [r(mv) for r in readers])
         if isinstance(act, C.SetoptAct):
             return lambda mv: self.session.setopt(act.name, act.value)
+        if isinstance(act, C.TracememAct | C.FtruncateAct):
+            from pydtrace.consume.subr_actions import consumer_action
+
+            return consumer_action(self, act)
         raise TypeError(f"unknown action {act!r}")
 
     def printf_action(self, act: C.PrintfAct) -> Callable[[memoryview], None]:
@@ -193,6 +205,10 @@ class Printer:
         fmt = compile_printf(act.convs, act.arg_types)
         readers = [field_reader(f) for f in act.fields]
         write = self.session.write
+        if act.func in ("system", "freopen"):
+            from pydtrace.consume.subr_actions import formatted_action
+
+            return formatted_action(self, act, fmt, readers)
         if len(readers) == 1:
             only = readers[0]
             return lambda mv: write(fmt((only(mv),)))

@@ -18,6 +18,7 @@ from pydtrace.codegen.layout import (
     GLOBAL_WALLOFF,
     STATE_AGGDROPS,
     STATE_DROPS,
+    STATE_DYNDROPS,
 )
 from pydtrace.codegen.program import CompiledProgram, MapSpec
 from pydtrace.errors import DTraceError, KernelError, VerifierError
@@ -69,6 +70,14 @@ class Session:
     def open(self) -> None:
         for spec in self.compiled.maps:
             self.maps[spec.name] = self.create_map(spec)
+        if "stacks" in self.maps:  # stack() aggregation keys (output.stacks)
+            from pydtrace.output.stacks import set_stack_map
+
+            set_stack_map(self.maps["stacks"])
+        if "ustacks" in self.maps or "upids" in self.maps:  # output.ustacks
+            from pydtrace.output.ustacks import set_maps
+
+            set_maps(self.maps)
         for prog in self.compiled.programs:
             self.progs[prog.name] = self.load_program(prog)
         for name, plan in self.compiled.aggs.items():
@@ -76,6 +85,18 @@ class Session:
             from pydtrace.consume.aggregate import Aggregation
 
             self.aggs[name] = Aggregation(plan, self.maps[plan.map_name])
+
+    def func_info(self, prog) -> tuple[int, bytes] | None:
+        starts = subprogram_starts(prog.insns)
+        if starts is None:
+            return None
+        from pydtrace.sys.btfload import func_info, load_minimal_btf
+
+        fd = self.__dict__.get("btf_fd")
+        if fd is None:
+            fd = self.btf_fd = load_minimal_btf()
+            self.stack.callback(os.close, fd)
+        return fd, func_info(starts)
 
     def create_map(self, spec: MapSpec):
         from pydtrace.sys.maps import Map
@@ -99,8 +120,15 @@ class Session:
 
         fds = {name: m.fd for name, m in self.maps.items()}
         code = encode(prog.insns, fds)
+        kw = {}
+        if prog.kind in ("fentry", "fexit"):  # fbt on BPF trampolines: one function each
+            from pydtrace.codegen.trampoline import KINDS
+
+            kw = {"expected_attach_type": KINDS[prog.kind].attach_type,
+                  "attach_btf_id": prog.probes[0].data[1]}
         try:
-            return self.stack.enter_context(Program.load(prog.prog_type, code, name=prog.name))
+            return self.stack.enter_context(Program.load(prog.prog_type, code, name=prog.name,
+                                                         func_info=self.func_info(prog), **kw))
         except VerifierError as exc:
             raise DTraceError(explain_verifier(prog, exc)) from exc
 
@@ -260,6 +288,24 @@ class Session:
                     self.flush()
                     self.err.write("dtrace: " + drop_message(kind, new, cpu, droptags))
                     self.err.flush()
+        self.check_other_drops(per_cpu, droptags)
+
+    def check_other_drops(self, per_cpu: list[bytes], droptags: bool) -> None:
+        """Dynamic variable drops (summed over CPUs) and speculation drops."""
+        from pydtrace.output.records import drop_message
+
+        seen = self.__dict__.setdefault("other_drops_seen", {})
+        total = sum(int.from_bytes(raw[STATE_DYNDROPS:STATE_DYNDROPS + 8], "little")
+                    for raw in per_cpu)
+        if total > seen.get("dynamic", 0):
+            new, seen["dynamic"] = total - seen.get("dynamic", 0), total
+            self.flush()
+            self.err.write("dtrace: " + drop_message("dynamic", new, None, droptags))
+            self.err.flush()
+        if "specs" in self.maps:
+            from pydtrace.consume.speculation import report_drops
+
+            report_drops(self, seen)
 
     def signals(self):
         session = self
@@ -285,8 +331,48 @@ class Session:
         self.stack.close()
 
 
+def subprogram_starts(insns) -> list[int] | None:
+    """Slots where subprograms start, when the program takes callback addresses
+    (bpf_loop); None otherwise (no BTF func_info needed)."""
+    from pydtrace.bpf.opcodes import CALL, JMP, PSEUDO_CALL, PSEUDO_FUNC
+
+    starts, slot, funcs = {0}, 0, False
+    for insn in insns:
+        if insn.is_wide and insn.src == PSEUDO_FUNC:
+            starts.add(slot + 1 + insn.imm)
+            funcs = True
+        elif insn.code == (JMP | CALL) and insn.src == PSEUDO_CALL:
+            starts.add(slot + 1 + insn.imm)
+        slot += insn.slots
+    return sorted(starts) if funcs else None
+
+
 def explain_verifier(prog, exc: VerifierError) -> str:
     lines = [line for line in exc.log.strip().splitlines() if line.strip()]
     tail = "\n".join(lines[-12:])
+    where = verifier_source(prog, lines)
     return (f"could not enable tracing: the BPF verifier refused program {prog.name} "
-            f"({exc.message}):\n{tail}")
+            f"({exc.message}){where}:\n{tail}")
+
+
+def verifier_source(prog, lines: list[str]) -> str:
+    """`` in D line N: <source>`` for the last instruction the verifier reached:
+    code generation puts each statement's D source line in a comment."""
+    import re
+
+    last = None
+    for line in reversed(lines):
+        m = re.match(r"^(\d+): \(", line)
+        if m:
+            last = int(m.group(1))
+            break
+    if last is None:
+        return ""
+    slot, comment = 0, None
+    for insn in getattr(prog, "insns", []):
+        if slot > last:
+            break
+        if insn.comment:
+            comment = insn.comment
+        slot += insn.slots
+    return f" in D line {comment}" if comment else ""

@@ -11,6 +11,14 @@ PROVIDERS = {
     "profile": ("pydtrace.providers.profile", "ProfileProvider"),
     "syscall": ("pydtrace.providers.syscall", "SyscallProvider"),
     "sdt": ("pydtrace.providers.sdt", "SdtProvider"),
+    "rawtp": ("pydtrace.providers.rawtp", "RawtpProvider"),
+    "fbt": ("pydtrace.providers.fbt", "FbtProvider"),
+    "proc": ("pydtrace.providers.proc", "ProcProvider"),
+    "sched": ("pydtrace.providers.sched", "SchedProvider"),
+    "io": ("pydtrace.providers.io", "IoProvider"),
+    # user space: pidPID and PROVIDERpid / PROVIDER* (USDT) are matched by these two
+    "pid": ("pydtrace.providers.pid", "PidProvider"),
+    "usdt": ("pydtrace.providers.usdt", "UsdtProvider"),
 }
 
 DTRACE_NAMES = ("BEGIN", "END", "ERROR")
@@ -26,6 +34,8 @@ class ProbeRegistry:
         self._next_id = 4  # 1-3 are dtrace:::BEGIN/END/ERROR
 
     def provider(self, name: str) -> Provider:
+        if name not in PROVIDERS:  # pid1234, python1234 ...
+            name = "pid" if name.startswith("pid") and name[3:].isdigit() else "usdt"
         if name not in self._providers:
             module, cls = PROVIDERS[name]
             self._providers[name] = getattr(importlib.import_module(module), cls)()
@@ -45,6 +55,8 @@ class ProbeRegistry:
 
     def match(self, desc: tuple[str, str, str, str]) -> list[Probe]:
         names = [n for n in PROVIDERS if glob_match(desc[0], n)]
+        if desc[0] and desc[0] not in PROVIDERS:  # user space: pidN, pythonN, python*
+            names += [n for n in ("pid", "usdt") if n not in names]
         if desc[:3] == ("", "", "") and desc[3] in DTRACE_NAMES:
             names = ["dtrace"]  # no other provider names a probe BEGIN/END/ERROR
         probes: list[Probe] = []

@@ -21,7 +21,8 @@ def _groups() -> list[str]:
     from pydtrace.sys import tracefs
 
     try:
-        return tracefs.list_groups()
+        # ftrace's own events (function, bprint...) are not tracepoints: no id to attach
+        return [g for g in tracefs.list_groups() if g != "ftrace"]
     except Exception:  # no tracefs: no sdt probes (listing must still work)
         return []
 

@@ -140,10 +140,19 @@ def check_setopt(ck: Checker, n: A.Call) -> T.DType:
     return T.VOID
 
 
+USTACK_KINDS = {"ustack": "ustack", "_usymaddr": "usym", "_ufuncaddr": "ufunc",
+                "_uaddraddr": "uaddr", "_umodaddr": "umod"}
+
+
 def arg_type(t: T.DType) -> ArgType:
     """The printf-checking view of a D type."""
     from pydtrace.output.printf import ArgType
 
+    if isinstance(t, T.Typedef) and t.name in ("stack", "_symaddr", "_modaddr"):
+        return ArgType({"stack": "stack", "_symaddr": "symaddr"}.get(t.name, "modaddr"), 8,
+                       False, t.name)  # kernel stack ids and symbol addresses (sema.stacks)
+    if isinstance(t, T.Typedef) and t.name in USTACK_KINDS:  # sema.ustacks
+        return ArgType(USTACK_KINDS[t.name], 8, False, t.name)
     r = t.resolve()
     if r.is_string:
         return ArgType("string", r.size, False, str(t))
@@ -167,3 +176,16 @@ CALLS = {
     "clear": check_agg_action, "trunc": check_agg_action, "normalize": check_agg_action,
     "denormalize": check_agg_action, "setopt": check_setopt,
 }
+
+from pydtrace.sema import stacks as _stacks  # noqa: E402,F401  (registers stack()/sym()...)
+from pydtrace.sema import subrs as _subrs  # noqa: E402,F401  (registers subroutines)
+
+
+def _register_speculation() -> None:
+    from pydtrace.sema.speculation import register
+
+    register(CALLS)
+
+
+_register_speculation()
+from pydtrace.sema import ustacks as _ustacks  # noqa: E402,F401  (ustack()/usym()...)

@@ -32,6 +32,13 @@ class Analysis:
     strsize: int = 256
     uses: set[str] = field(default_factory=set)  # built-ins read anywhere
     printf_convs: dict[A.Node, list] = field(default_factory=dict)  # parsed formats
+    # kernel types, inlines, translators (sema.kernel): node -> expression compiled instead
+    rewrites: dict[A.Node, A.Expr] = field(default_factory=dict)
+    externs: dict[A.Node, int] = field(default_factory=dict)  # `sym -> address
+    inlines: dict[str, tuple] = field(default_factory=dict)
+    translators: dict[str, A.Node] = field(default_factory=dict)
+    dlibs: set[str] = field(default_factory=set)
+    members: dict[A.Node, tuple] = field(default_factory=dict)
 
     def type_of(self, node: A.Node) -> T.DType:
         return self.types[node]
@@ -50,6 +57,8 @@ class Checker(VariablesMixin, MemoryMixin):
 
     def __init__(self, strsize: int = 256) -> None:
         self.an = Analysis(SymbolTable(), strsize=strsize)
+        self.clause_probes: dict = {}  # clause -> matched probes (set by the caller)
+        self.probes: list = []
         self.string = T.StringType(strsize)
 
     # ------------------------------------------------------------ top level
@@ -60,9 +69,23 @@ class Checker(VariablesMixin, MemoryMixin):
                 self.check_clause(item)
             elif isinstance(item, A.Declaration):
                 self.check_declaration(item)
+            elif isinstance(item, A.InlineDecl | A.TranslatorDecl):
+                from pydtrace.sema.kernel import declare_item
+
+                declare_item(self, item)
         return self.an
 
+    def e_PsArgs(self, n) -> T.DType:  # pr_psargs of the psinfo_t translator (sema.kernel)
+        from pydtrace.sema.kernel import check_psargs
+
+        return check_psargs(self, n)
+
     def check_clause(self, clause: A.Clause) -> None:
+        from pydtrace.sema.speculation import check_clause_rules, uses_speculation
+
+        if uses_speculation(clause):
+            check_clause_rules(clause)
+        self.probes = self.clause_probes.get(clause, [])  # args[] types
         # Like dt_cook_clause: actions first, so `/i < 5/ { i++; }` declares
         # i before the predicate reads it; on an undefined name, retry with
         # the predicate first (the error then comes from the right place).
@@ -203,6 +226,11 @@ class Checker(VariablesMixin, MemoryMixin):
         if n.name == "NULL":
             self.an.consts[n] = 0
             return T.PointerType(T.VOID)
+        from pydtrace.sema.kernel import check_ident
+
+        kt = check_ident(self, n)
+        if kt is not None:
+            return kt
         raise err("D_IDENT_UNDEF", f"failed to resolve {n.name}: Unknown variable name", n)
 
     def e_AggRef(self, n: A.AggRef) -> T.DType:
@@ -369,7 +397,8 @@ class Checker(VariablesMixin, MemoryMixin):
     def e_Index(self, n: A.Index) -> T.DType:
         if isinstance(n.base, A.Ident) and n.base.name == "args":
             return self.index_args(n)
-        if isinstance(n.base, A.Ident) and n.base.name not in self.an.symbols.globals:
+        if isinstance(n.base, A.SelfVar) or (isinstance(n.base, A.Ident)
+                                             and n.base.name not in self.an.symbols.globals):
             return self.index_assoc(n)
         return self.index_memory(n)
 

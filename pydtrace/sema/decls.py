@@ -26,6 +26,11 @@ def resolve_spec(ck: Checker, spec: A.TypeSpec) -> T.DType:
         name = spec.name or ""
         if name in syms.typedefs:
             return syms.typedefs[name]
+        from pydtrace.sema.kernel import lookup_typedef  # D library, then kernel BTF
+
+        found = lookup_typedef(ck, name)
+        if found is not None:
+            return found
         raise DCompileError("D_TYPE_ERR", f"failed to resolve type {name}", spec.line or None)
     if spec.kind in ("struct", "union"):
         return resolve_sou(ck, spec)
@@ -38,6 +43,12 @@ def resolve_sou(ck: Checker, spec: A.TypeSpec) -> T.DType:
     tags = ck.an.symbols.tags
     key = (spec.kind, spec.name or f"<anon{id(spec)}>")
     sou = tags.get(key)
+    if sou is None and spec.members is None and spec.name:
+        from pydtrace.sema.kernel import kernel_tag  # not declared in D: kernel BTF
+
+        sou = kernel_tag(spec.kind, spec.name)
+        if sou is not None:
+            return sou
     if sou is None:
         sou = T.StructType(spec.kind, spec.name)
         tags[key] = sou
@@ -51,28 +62,65 @@ def resolve_sou(ck: Checker, spec: A.TypeSpec) -> T.DType:
 
 
 def layout_members(ck: Checker, sou: T.StructType, members: list[A.Member]) -> None:
-    offset = 0
+    """C layout (SysV x86-64): natural alignment, bit-fields packed in storage
+    units of their declared type, unions overlaid at offset 0."""
+    from pydtrace.sema.dmembers import layout_bitfield
+
+    bitpos = 0  # next free bit (structs); union: size in bits
     align = 1
     for m in members:
         mt = resolve_type_name(ck, m.type)
+        bits = member_bits(ck, m, mt) if m.bits is not None else None
+        if bits is not None:
+            start = 0 if sou.kind == "union" else bitpos
+            off, bit_off, end = layout_bitfield(start, mt, bits)
+            if m.name:
+                align = max(align, mt.align)
+                sou.members.append(T.StructMember(m.name, mt, off, bit_off, bits))
+            bitpos = max(bitpos, end) if sou.kind == "union" else end
+            continue
         a = max(1, mt.align)
         align = max(align, a)
         if sou.kind == "union":
             sou.members.append(T.StructMember(m.name or "", mt, 0))
-            offset = max(offset, mt.size)
+            bitpos = max(bitpos, mt.size * 8)
             continue
-        offset = (offset + a - 1) & ~(a - 1)
+        offset = ((bitpos + 7) // 8 + a - 1) & ~(a - 1)
         sou.members.append(T.StructMember(m.name or "", mt, offset))
-        offset += mt.size
+        bitpos = (offset + mt.size) * 8
+    size = (bitpos + 7) // 8
     sou.align = align
-    sou.size = (offset + align - 1) & ~(align - 1)
+    sou.size = (size + align - 1) & ~(align - 1)
     sou.complete = True
+
+
+def member_bits(ck: Checker, m: A.Member, mt: T.DType) -> int:
+    r = mt.resolve()
+    if not isinstance(r, T.IntType | T.EnumType):
+        raise DCompileError("D_DECL_BFTYPE", f"invalid type for bit-field: {m.name}",
+                            m.line or None)
+    assert m.bits is not None
+    ck.expr(m.bits)
+    bits = ck.const(m.bits)
+    if bits is None:
+        raise DCompileError("D_DECL_BFCONST", "positive integral constant expression "
+                            f"expected as bit-field size for {m.name}", m.line or None)
+    if bits < 0 or bits > r.size * 8 or (bits == 0 and m.name):
+        raise DCompileError("D_DECL_BFSIZE", f"bit-field size {bits} for {m.name} is "
+                            "invalid", m.line or None)
+    return bits
 
 
 def resolve_enum(ck: Checker, spec: A.TypeSpec) -> T.DType:
     tags = ck.an.symbols.tags
     key = ("enum", spec.name or f"<anon{id(spec)}>")
     enum = tags.get(key)
+    if enum is None and spec.enumerators is None and spec.name:
+        from pydtrace.sema.kernel import kernel_tag  # not declared in D: kernel BTF
+
+        enum = kernel_tag("enum", spec.name)
+        if enum is not None:
+            return enum
     if enum is None:
         enum = T.EnumType(spec.name)
         tags[key] = enum
@@ -128,10 +176,27 @@ def declare(ck: Checker, decl: A.Declaration) -> None:
         t = apply_derived(ck, base, d.derived)
         if d.name is None:
             continue
+        keys = assoc_keys(ck, d.derived)
         if "typedef" in decl.storage:
             declare_typedef(ck, d, t)
+        elif "self" in decl.storage or "this" in decl.storage:
+            scope = "self" if "self" in decl.storage else "this"
+            if scope == "this" and keys is not None:
+                raise DCompileError("D_DECL_LOCASSC", "associative arrays may not be "
+                                    "declared as local variables:  " + d.name, d.line or None)
+            ck.declare_dynvar(scope, d.name, t, keys, d)
+        elif not decl.storage and keys is not None:
+            ck.declare_dynvar("global", d.name, t, keys, d)
         elif not decl.storage:
             declare_global(ck, d, t)
+
+
+def assoc_keys(ck: Checker, derived: list[A.Derived]) -> list[T.DType] | None:
+    """The key types of an associative array declarator (``a[int, string]``)."""
+    for x in derived:
+        if isinstance(x, A.Array) and x.keys is not None:
+            return [resolve_type_name(ck, k) for k in x.keys]
+    return None
 
 
 def declare_typedef(ck: Checker, d: A.Declarator, t: T.DType) -> None:

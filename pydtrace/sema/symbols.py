@@ -24,6 +24,23 @@ class AggVar:
     line: int = 0
 
 
+@dataclass(eq=False)
+class DynVar:
+    """A dynamic variable: ``self->x``, ``this->x`` or an associative array
+    (global ``a[k]`` or thread-local ``self->a[k]``). ``key_types`` is None for
+    scalars. ``implicit``: typed by a read before any assignment (int64 until
+    the first assignment gives it its real type)."""
+
+    name: str
+    scope: str  # "global", "self" or "this"
+    type: T.DType
+    id: int
+    key_types: list[T.DType] | None = None
+    implicit: bool = False
+    declared: bool = False
+    offset: int = 0  # this-> variables: offset in the clause-local area
+
+
 @dataclass(frozen=True)
 class Builtin:
     name: str
@@ -40,6 +57,7 @@ def _builtins() -> dict[str, Builtin]:
         "epid": T.Typedef("uint_t", T.UINT), "id": T.Typedef("uint_t", T.UINT),
         "probeprov": T.StringType(), "probemod": T.StringType(),
         "probefunc": T.StringType(), "probename": T.StringType(), "errno": T.INT,
+        "ucaller": T.UINT64, "ustackdepth": T.UINT32,  # user stacks (codegen.ustacks)
     })
     return {name: Builtin(name, typ) for name, typ in table.items()}
 
@@ -55,6 +73,8 @@ class SymbolTable:
     typedefs: dict[str, T.DType] = field(default_factory=lambda: dict(T.BUILTIN_TYPEDEFS))
     tags: dict[tuple[str, str], T.DType] = field(default_factory=dict)
     globals_size: int = 16  # after the activity word and wall-clock offset
+    dynvars: dict[tuple[str, str], DynVar] = field(default_factory=dict)  # (scope, name)
+    this_size: int = 0  # bytes of this-> variables (state map, before the scratch slots)
 
     def add_global(self, name: str, typ: T.DType) -> GlobalVar:
         align = max(1, min(typ.align, 8))

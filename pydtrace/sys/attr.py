@@ -84,7 +84,7 @@ class InfoAttr(ctypes.Structure):
 class RawTracepointAttr(ctypes.Structure):
     """BPF_RAW_TRACEPOINT_OPEN (``raw_tracepoint`` in the union)."""
 
-    _fields_ = [("name", u64), ("prog_fd", u32)]
+    _fields_ = [("name", u64), ("prog_fd", u32), ("_pad", u32), ("cookie", u64)]
 
 
 class _LinkPerfEvent(ctypes.Structure):

@@ -38,15 +38,18 @@ class Link(FdOwner):
         return cls(fd, f"perf_event fd {perf_fd}")
 
     @classmethod
-    def raw_tracepoint(cls, prog_fd: int, name: str | None) -> Link:
+    def raw_tracepoint(cls, prog_fd: int, name: str | None, cookie: int = 0) -> Link:
         """Attach a raw tracepoint program (BPF_RAW_TRACEPOINT_OPEN).
 
         ``name`` is the tracepoint (``sched_switch``); None for programs that carry their
-        target in ``attach_btf_id`` (tp_btf, fentry/fexit on older kernels).
+        target in ``attach_btf_id`` (tp_btf, fentry/fexit on older kernels). ``cookie``
+        (Linux 6.10+) is what ``bpf_get_attach_cookie()`` returns; without one the
+        attribute stays in its old, shorter form for older kernels.
         """
         buf = ctypes.create_string_buffer(name.encode()) if name is not None else None
-        attr = A.RawTracepointAttr(name=A.addr(buf), prog_fd=prog_fd)
-        fd = sc.bpf(sc.BPF_RAW_TRACEPOINT_OPEN, attr, ctypes.sizeof(attr))
+        attr = A.RawTracepointAttr(name=A.addr(buf), prog_fd=prog_fd, cookie=cookie)
+        size = ctypes.sizeof(attr) if cookie else A.RawTracepointAttr.cookie.offset
+        fd = sc.bpf(sc.BPF_RAW_TRACEPOINT_OPEN, attr, size)
         return cls(fd, f"raw_tracepoint {name}")
 
     @classmethod

@@ -80,7 +80,7 @@ class Program(FdOwner):
     @classmethod
     def load(cls, prog_type: int, insns: bytes, license: str = "GPL", name: str = "",
              expected_attach_type: int = 0, log_level: int = 1, kern_version: int = 0,
-             attach_btf_id: int = 0) -> Program:
+             attach_btf_id: int = 0, func_info: tuple[int, bytes] | None = None) -> Program:
         """Load a program; raise VerifierError (with the verifier's log) when refused.
 
         The first try has no log buffer (the verifier is much faster without one); only a
@@ -92,6 +92,10 @@ class Program(FdOwner):
         lic = ctypes.create_string_buffer(license.encode())
         attr = _load_attr(prog_type, code, lic, name, expected_attach_type, kern_version,
                           attach_btf_id)
+        if func_info is not None:  # (BTF fd, bpf_func_info records): bpf_loop callbacks
+            info = ctypes.create_string_buffer(func_info[1], len(func_info[1]))
+            attr.prog_btf_fd, attr.func_info_rec_size = func_info[0], 8
+            attr.func_info, attr.func_info_cnt = A.addr(info), len(func_info[1]) // 8
         ret = _load(attr)
         if ret < 0:
             ret, log = _load_with_log(attr, log_level or 1)

@@ -1,4 +1,3 @@
-/* @@xfail: a NULL dereference reads 0 instead of faulting: no error, trace() data kept */
 /*
  * A faulting load aborts its clause (its trace() data is discarded) and
  * reports an error on stderr; the other clause still runs.

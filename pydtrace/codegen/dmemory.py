@@ -1,0 +1,198 @@
+"""Loads and stores through D-typed lvalues: members of D-declared struct and
+union variables (``s.m``, bit-fields included), elements of D arrays
+(``g[i]``), and reads through pointers (``*p``, ``p->m``, ``p[i]``).
+
+A location is either *direct* (inside the ``globals`` map value: plain loads
+and stores) or *memory* (any kernel or user address: read with
+``bpf_probe_read_kernel``/``_user`` into a stack slot; a failed read raises the
+``invalid address`` fault with the address, like DTrace's ``*(int *)0``).
+Kernel (BTF) struct types can reuse ``read_memory``/``Loc`` as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydtrace.bpf import helpers as H
+from pydtrace.bpf import insn as I
+from pydtrace.bpf import opcodes as O
+from pydtrace.codegen.context import ClauseGen
+from pydtrace.errors import DCompileError
+from pydtrace.lang import ast as A
+from pydtrace.types import model as T
+
+FAULT_BADADDR = 1
+R10 = 10
+
+
+@dataclass
+class Loc:
+    base: int  # vreg: globals-map pointer (direct) or an address (memory)
+    off: int
+    direct: bool
+    userland: bool = False
+    bit_offset: int = 0
+    bits: int = 0
+
+
+def unsupported(node: A.Node, what: str) -> DCompileError:
+    return DCompileError("D_CG_EXPR", f"{what} is not supported yet", node.line or None)
+
+
+def read_memory(g: ClauseGen, addr: int, off: int, size: int, userland: bool) -> int:
+    """Copies ``size`` bytes (<= 8) at ``addr + off`` to a fresh stack slot and
+    returns the slot's offset from R10; faults with the address on failure."""
+    from pydtrace.codegen.faults import fault_label
+
+    em = g.em
+    where = em.copy(addr)
+    if off:
+        em.emit(I.add64_imm(where, off))
+    slot = em.stack_alloc(8)
+    helper = H.PROBE_READ_USER if userland else H.PROBE_READ_KERNEL
+    r = em.call(helper, [("fp", slot), ("imm", size), where])
+    em.emit(I.jmp_imm(O.JSLT, r, 0, fault_label(g, FAULT_BADADDR, where)))
+    return slot
+
+
+def pointer_loc(g: ClauseGen, ptr_node: A.Expr, off: int = 0) -> Loc:
+    from pydtrace.codegen.expr import compile_int
+
+    t = g.an.type_of(ptr_node).resolve()
+    user = bool(getattr(t, "userland", False))
+    return Loc(compile_int(g, ptr_node), off, direct=False, userland=user)
+
+
+def locate(g: ClauseGen, node: A.Expr) -> Loc:
+    """Where the value of the lvalue ``node`` lives."""
+    from pydtrace.sema.dmembers import member_of
+
+    if isinstance(node, A.Ident) and node.name in g.an.symbols.globals:
+        var = g.an.symbols.globals[node.name]
+        ptr = g.em.vreg()
+        g.em.emit(I.ld_map_value(ptr, "globals", var.offset))
+        return Loc(ptr, 0, direct=True)
+    if isinstance(node, A.MemberRef):
+        if node.arrow:
+            base_t = g.an.type_of(node.base).resolve()
+            assert isinstance(base_t, T.PointerType)
+            m = member_of(base_t.target, node.name, node)
+            loc = pointer_loc(g, node.base, m.offset)
+        else:
+            m = member_of(g.an.type_of(node.base), node.name, node)
+            loc = locate(g, node.base)
+            loc.off += m.offset
+        loc.bit_offset, loc.bits = m.bit_offset, m.bits
+        return loc
+    if isinstance(node, A.Unary) and node.op == "*":
+        return pointer_loc(g, node.operand)
+    if isinstance(node, A.Index) and len(node.keys) == 1:
+        return index_loc(g, node)
+    raise unsupported(node, f"{type(node).__name__} as a memory location")
+
+
+def index_loc(g: ClauseGen, node: A.Index) -> Loc:
+    from pydtrace.codegen.expr import compile_int
+    from pydtrace.codegen.faults import fault_label
+
+    em = g.em
+    bt = g.an.type_of(node.base).resolve()
+    elem = g.an.type_of(node)
+    size = max(1, elem.size)
+    c = g.an.consts.get(node.keys[0])
+    array = isinstance(bt, T.ArrayType)
+    loc = locate(g, node.base) if array else pointer_loc(g, node.base)
+    if c is not None:
+        loc.off += c * size
+        return loc
+    idx = em.copy(compile_int(g, node.keys[0]))
+    if isinstance(bt, T.ArrayType) and loc.direct:
+        em.emit(I.jmp_imm(O.JGE, idx, bt.count, fault_label(g, FAULT_BADADDR, idx)))
+    if size != 1:
+        em.emit(I.alu64_imm(O.MUL, idx, size))
+    base = em.copy(loc.base)
+    em.emit(I.alu64_reg(O.ADD, base, idx))
+    loc.base = base
+    return loc
+
+
+def load(g: ClauseGen, loc: Loc, t: T.DType, node: A.Node) -> int:
+    """The scalar value of type ``t`` at ``loc``, extended to 64 bits."""
+    from pydtrace.codegen.expr import is_signed, load_mem
+
+    r = t.resolve()
+    if not r.is_scalar:
+        raise unsupported(node, f"using a value of type {t}")
+    size = r.size if r.size in (1, 2, 4, 8) else 8
+    base, off = loc.base, loc.off
+    if not loc.direct:
+        off = read_memory(g, loc.base, loc.off, size, loc.userland)
+        base = R10
+    if not loc.bits:
+        return load_mem(g, base, off, t)
+    reg = g.em.vreg()
+    g.em.emit(I.ldx(O.SIZE_OF_BYTES[size], reg, base, off))
+    g.em.emit(I.alu64_imm(O.LSH, reg, 64 - loc.bit_offset - loc.bits))
+    g.em.emit(I.alu64_imm(O.ARSH if is_signed(t) else O.RSH, reg, 64 - loc.bits))
+    return reg
+
+
+def store(g: ClauseGen, loc: Loc, t: T.DType, value: int, node: A.Node) -> None:
+    em = g.em
+    if not loc.direct:
+        raise DCompileError("D_OP_WRITE", "cannot write to memory through a pointer "
+                            "(use copyout)", node.line or None)
+    r = t.resolve()
+    size = r.size if r.size in (1, 2, 4, 8) else 8
+    width = O.SIZE_OF_BYTES[size]
+    if not loc.bits:
+        em.emit(I.stx(width, loc.base, loc.off, value))
+        return
+    mask = ((1 << loc.bits) - 1) << loc.bit_offset
+    old = em.vreg()
+    em.emit(I.ldx(width, old, loc.base, loc.off))
+    keep = em.mov_imm(~mask & ((1 << 64) - 1))
+    em.emit(I.alu64_reg(O.AND, old, keep))
+    part = em.copy(value)
+    em.emit(I.alu64_imm(O.LSH, part, loc.bit_offset))
+    bits = em.mov_imm(mask)
+    em.emit(I.alu64_reg(O.AND, part, bits))
+    em.emit(I.alu64_reg(O.OR, old, part))
+    em.emit(I.stx(width, loc.base, loc.off, old))
+
+
+def lower_lvalue(g: ClauseGen, n: A.Expr) -> int:
+    return load(g, locate(g, n), g.an.type_of(n), n)
+
+
+def store_member(g: ClauseGen, n: A.Assign) -> int:
+    from pydtrace.codegen.expr import compile_int, emit_arith, normalize
+
+    t = g.an.type_of(n.target)
+    if t.resolve().is_string:
+        raise unsupported(n, "assigning strings to members")
+    value = compile_int(g, n.value)
+    loc = locate(g, n.target)
+    if n.op != "=":
+        cur = load(g, loc, t, n)
+        emit_arith(g, n.op[:-1], cur, value, t, n)
+        value = cur
+    value = g.em.copy(value)
+    normalize(g, value, t)
+    store(g, loc, t, value, n)
+    return value
+
+
+def incdec_member(g: ClauseGen, target: A.Expr, op: str, prefix: bool) -> int:
+    from pydtrace.codegen.expr import normalize
+
+    t = g.an.type_of(target)
+    loc = locate(g, target)
+    old = load(g, loc, t, target)
+    new = g.em.copy(old)
+    r = t.resolve()
+    step = max(1, r.target.size) if isinstance(r, T.PointerType) else 1
+    g.em.emit(I.alu64_imm(O.ADD if op == "++" else O.SUB, new, step))
+    normalize(g, new, t)
+    store(g, loc, t, new, target)
+    return new if prefix else old

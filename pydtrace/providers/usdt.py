@@ -1,0 +1,126 @@
+"""USDT: SystemTap SDT notes (``.note.stapsdt``) of user programs and libraries.
+
+``PROVIDERpid:MODULE:FUNCTION:NAME`` names the probes of one process (the
+objects it maps); a provider glob such as ``python*`` or ``postgresql*``
+looks at every running process (only when the glob names no kernel
+provider). ``__`` in a note's name reads ``-``; FUNCTION is the symbol
+around the probe. Probes of one process attach with its pid as filter;
+probes found through a provider glob attach system-wide on the file
+(``pid = -1``), once per (file, offset), so that processes started later
+(postgres backends) fire too. Semaphores (``*_ENABLED()``) are raised by the
+kernel through the uprobe PMU's ``ref_ctr_offset``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextlib import ExitStack
+
+from pydtrace.providers.base import Probe, Provider, glob_match, is_glob
+
+USDT_RE = re.compile(r"^([A-Za-z_][\w-]*?)(\d+)$")
+
+
+def sdt_objects(pid: int) -> list[tuple[str, str, object]]:
+    """(path, basename, ElfFile) of pid's mapped objects having SDT notes."""
+    from pydtrace.elf import ElfError, open_elf
+    from pydtrace.providers.pid import process_objects
+
+    out = []
+    for path, base, _ in process_objects(pid):
+        try:
+            elf = open_elf(path)
+            if not elf.has_sdt():
+                continue
+        except (ElfError, OSError):
+            continue
+        out.append((path, base, elf))
+    return out
+
+
+def all_pids() -> list[int]:
+    me = os.getpid()
+    return sorted(int(d) for d in os.listdir("/proc") if d.isdigit() and int(d) != me)
+
+
+def note_probes(pid: int, path: str, base: str, elf, prov_pat: str, desc,
+                system_wide: bool) -> list[Probe]:
+    from pydtrace.codegen.uprobe import SdtArgError, parse_sdt_args
+
+    _, mod, func, name = desc
+    if mod and not glob_match(mod, base):
+        return []
+    out = []
+    for note in elf.sdt_notes:
+        provider = f"{note.provider}{pid}"
+        if not glob_match(prov_pat, provider):
+            continue
+        pname = note.name.replace("__", "-")
+        if name and not glob_match(name, pname):
+            continue
+        sym = elf.symbolize(note.pc)
+        fname = sym.name if sym else ""
+        if func and not glob_match(func, fname):
+            continue
+        offset = elf.vaddr_to_offset(note.pc)
+        if offset is None:
+            continue
+        ref = elf.data_offset(note.semaphore) if note.semaphore else 0
+        try:
+            args = parse_sdt_args(note.args, note.pc, elf.data_symbol)
+        except SdtArgError:
+            args = ()
+        out.append(Probe(provider, base, fname, pname, "usdt",
+                         (path, offset, ref or 0, -1 if system_wide else pid, args)))
+    return out
+
+
+def names_kernel_provider(pattern: str) -> bool:
+    from pydtrace.providers.registry import PROVIDERS
+
+    return any(glob_match(pattern, n) for n in PROVIDERS if n not in ("pid", "usdt"))
+
+
+class UsdtProvider(Provider):
+    name = "usdt"
+
+    def __init__(self) -> None:
+        self.attached: set[tuple] = set()
+
+    def match(self, desc: tuple[str, str, str, str]) -> list[Probe]:
+        prov = desc[0]
+        if not prov or prov == "*":
+            return []
+        if not is_glob(prov):
+            m = USDT_RE.match(prov)
+            if m is None or m.group(1) == "pid":
+                return []
+            pid = int(m.group(2))
+            if not os.path.exists(f"/proc/{pid}"):
+                from pydtrace.errors import DCompileError
+
+                raise DCompileError("D_PROC_GRAB", f"failed to grab process {pid}")
+            return [p for path, base, elf in sdt_objects(pid)
+                    for p in note_probes(pid, path, base, elf, prov, desc, False)]
+        if names_kernel_provider(prov) or prov.startswith("pid"):
+            return []
+        probes = []
+        for pid in all_pids():
+            for path, base, elf in sdt_objects(pid):
+                probes.extend(note_probes(pid, path, base, elf, prov, desc, True))
+        return probes
+
+    def attach(self, probe: Probe, prog_fd: int, stack: ExitStack) -> None:
+        from pydtrace.sys.links import Link
+        from pydtrace.sys.perf import PerfEvent
+
+        path, offset, ref, pid = probe.data[:4]
+        if pid < 0:
+            key = (prog_fd, path, offset)
+            if key in self.attached:
+                return  # one system-wide uprobe serves every process mapping the file
+            self.attached.add(key)
+        event = stack.enter_context(PerfEvent.uprobe(path, offset, pid=pid,
+                                                     ref_ctr_offset=ref))
+        stack.enter_context(Link.perf_event(prog_fd, event.fd, cookie=probe.id))

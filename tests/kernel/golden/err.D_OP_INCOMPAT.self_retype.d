@@ -1,0 +1,2 @@
+#pragma D option quiet
+BEGIN { self->x = 1; self->x = "str"; }
