@@ -48,6 +48,8 @@ class Row:
         """'pass'/'FAIL' against the target ratio, '-' when there is no target."""
         if self.target is None or self.ratio is None:
             return "-"
+        if self.ratio <= 0:
+            return "noisy"  # a negative added cost: the bare and traced runs overlap
         ok = self.ratio >= self.target if self.at_least else self.ratio <= self.target
         return "pass" if ok else "FAIL"
 
@@ -122,7 +124,8 @@ def format_table(title: str, rows: Sequence[Row], reference: str = "bpftrace") -
     lines = [title, head, "-" * len(head)]
     for r in rows:
         med = f"{_fmt(r.median, '.4g')} {r.unit}"
-        tgt = f"<={r.target:.2f}" if r.target is not None else "-"
+        sign = ">=" if r.at_least else "<="
+        tgt = f"{sign}{r.target:.2f}" if r.target is not None else "-"
         lines.append(f"{r.tool:<34} {med:>14} {_fmt(r.ratio, '.3f'):>7} {tgt:>8} "
                      f"{r.verdict():>6}  {r.note}".rstrip())
     lines.append(f"(ratio = tool median / {reference} median; medians of one run)")

@@ -4,6 +4,8 @@ Runs ``dtrace -qn 'BEGIN { exit(0); }'`` (the console script and ``python -m pyd
 and ``bpftrace -e 'BEGIN { exit(); }'`` N times each, interleaved so that drifts in machine
 load hit every tool alike, and reports medians and ratios to bpftrace. Targets: pydtrace's
 median wall time <= 1/3 of bpftrace's and its peak RSS <= 1/2 of bpftrace's.
+A script reading a kernel type (``curthread->pid``: BTF lookup, cached on disk) must
+start within 1.2x of the plain ``BEGIN`` script.
 
 Usage: python bench/startup.py [-n 15]
 """
@@ -34,6 +36,10 @@ WALL_TARGET = 1 / 3
 RSS_TARGET = 1 / 2
 D_SCRIPT = "BEGIN { exit(0); }"
 BT_SCRIPT = "BEGIN { exit(); }"
+BTF_SCRIPT = "BEGIN { trace(curthread->pid); exit(0); }"
+BTF_TARGET = 1.2
+PLAIN = "pydtrace (python -m pydtrace)"
+BTF = "pydtrace curthread->pid (python -m)"
 
 
 def commands() -> dict[str, list[str]]:
@@ -42,7 +48,8 @@ def commands() -> dict[str, list[str]]:
     script = console_script("dtrace")
     if script:
         cmds["pydtrace (dtrace console script)"] = [script, "-qn", D_SCRIPT]
-    cmds["pydtrace (python -m pydtrace)"] = [sys.executable, "-m", "pydtrace", "-qn", D_SCRIPT]
+    cmds[PLAIN] = [sys.executable, "-m", "pydtrace", "-qn", D_SCRIPT]
+    cmds[BTF] = [sys.executable, "-m", "pydtrace", "-qn", BTF_SCRIPT]
     on_path = shutil.which("dtrace")
     if on_path and script and on_path != script:
         # What a user typing `dtrace` gets here (e.g. a pyenv shim): informational only.
@@ -80,7 +87,7 @@ def rows_for(values: dict[str, list[float]], unit: str, target: float) -> list[R
     rows = []
     for label, vals in values.items():
         med = median(vals)
-        graded = label.startswith("pydtrace") and "PATH" not in label
+        graded = label.startswith("pydtrace") and "PATH" not in label and label != BTF
         rows.append(Row(label, med, unit, ratio(med, ref), target if graded else None,
                         f"n={len(vals)}"))
     return rows
@@ -97,13 +104,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     walls, rss, failures = measure(cmds, args.n)
     wall_rows = rows_for(walls, "ms", WALL_TARGET)
     rss_rows = rows_for(rss, "MiB", RSS_TARGET)
+    plain = median(walls.get(PLAIN, []))
+    btf_rows = [Row(label, median(walls.get(label, [])), "ms",
+                    ratio(median(walls.get(label, [])), plain),
+                    BTF_TARGET if label == BTF else None, f"n={len(walls.get(label, []))}")
+                for label in (PLAIN, BTF)]
     parts = [header(f"N={args.n} interleaved"), f"# {bpftrace_version()}",
              "# children run without PYTHONDONTWRITEBYTECODE; pydtrace precompiled",
              format_table("== start-up wall time: BEGIN { exit } ==", wall_rows), "",
-             format_table("== start-up peak RSS (ru_maxrss of the child) ==", rss_rows)]
+             format_table("== start-up peak RSS (ru_maxrss of the child) ==", rss_rows), "",
+             format_table("== start-up with a kernel type: " + BTF_SCRIPT + " ==", btf_rows,
+                          reference="plain BEGIN pydtrace")]
     parts += [f"! {label} failed: {msg}" for label, msg in failures.items()]
     save("startup", "\n".join(parts))
-    graded = [r for r in wall_rows + rss_rows if r.target is not None]
+    graded = [r for r in wall_rows + rss_rows + btf_rows if r.target is not None]
     return 1 if failures or any(r.verdict() == "FAIL" for r in graded) else 0
 
 
