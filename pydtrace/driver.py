@@ -43,7 +43,11 @@ def run_mode(inv: Invocation, procs) -> int:
         from pydtrace.listing import list_probes
 
         return list_probes(inv)
-    if inv.mode in ("header", "object", "anon"):
+    if inv.mode in ("header", "object"):
+        from pydtrace import usdtgen
+
+        return usdtgen.write_header(inv) if inv.mode == "header" else usdtgen.write_object(inv)
+    if inv.mode == "anon":
         raise DTraceError(f"-{ {'header': 'h', 'object': 'G', 'anon': 'A'}[inv.mode] } "
                           "is not supported yet")
     if not inv.programs:

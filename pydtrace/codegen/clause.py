@@ -52,6 +52,9 @@ class ClauseCompiler:
         ret = em.new_label("ret")
         em.label(g.em.prefix)
         em.emit(I.mov64(STATE_REG, O.R1))
+        from pydtrace.codegen.subr import clause_start
+
+        clause_start(g, self.clause)
         from pydtrace.codegen.kernel import spill_ctx, uses_ctx
 
         if uses_ctx(self.clause.predicate) or uses_ctx(self.clause.body):  # kernel stacks

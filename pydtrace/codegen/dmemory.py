@@ -21,7 +21,7 @@ from pydtrace.errors import DCompileError
 from pydtrace.lang import ast as A
 from pydtrace.types import model as T
 
-FAULT_BADADDR = 1
+FAULT_BADADDR, FAULT_BADALIGN = 1, 2
 R10 = 10
 
 
@@ -33,6 +33,7 @@ class Loc:
     userland: bool = False
     bit_offset: int = 0
     bits: int = 0
+    kernel: bool = False  # inside a kernel (BTF) object: never writable
 
 
 def unsupported(node: A.Node, what: str) -> DCompileError:
@@ -60,7 +61,8 @@ def pointer_loc(g: ClauseGen, ptr_node: A.Expr, off: int = 0) -> Loc:
 
     t = g.an.type_of(ptr_node).resolve()
     user = bool(getattr(t, "userland", False))
-    return Loc(compile_int(g, ptr_node), off, direct=False, userland=user)
+    kernel = isinstance(t, T.PointerType) and type(t.target.resolve()).__name__ == "BtfStruct"
+    return Loc(compile_int(g, ptr_node), off, direct=False, userland=user, kernel=kernel)
 
 
 def locate(g: ClauseGen, node: A.Expr) -> Loc:
@@ -139,12 +141,14 @@ def load(g: ClauseGen, loc: Loc, t: T.DType, node: A.Node) -> int:
 
 def store(g: ClauseGen, loc: Loc, t: T.DType, value: int, node: A.Node) -> None:
     em = g.em
-    if not loc.direct:
-        raise DCompileError("D_OP_WRITE", "cannot write to memory through a pointer "
-                            "(use copyout)", node.line or None)
     r = t.resolve()
     size = r.size if r.size in (1, 2, 4, 8) else 8
     width = O.SIZE_OF_BYTES[size]
+    if not loc.direct:
+        if loc.userland or loc.kernel:
+            raise DCompileError("D_OP_WRITE", "cannot write to memory through a pointer "
+                                "(use copyout)", node.line or None)
+        loc = scratch_loc(g, loc, size)
     if not loc.bits:
         em.emit(I.stx(width, loc.base, loc.off, value))
         return
@@ -161,6 +165,26 @@ def store(g: ClauseGen, loc: Loc, t: T.DType, value: int, node: A.Node) -> None:
     em.emit(I.stx(width, loc.base, loc.off, old))
 
 
+def scratch_loc(g: ClauseGen, loc: Loc, size: int) -> Loc:
+    """A store through a pointer must land in this clause's scratch memory
+    (alloca'd or copied in): elsewhere it is an ``invalid address`` fault, and
+    a misaligned one an ``invalid alignment`` fault (DTrace's dtrace_canstore
+    and store alignment checks)."""
+    from pydtrace.codegen.faults import fault_label
+    from pydtrace.codegen.subr import fault_addr, scratch_dest
+
+    em = g.em
+    addr = em.copy(loc.base)
+    if loc.off:
+        em.emit(I.add64_imm(addr, loc.off))
+    dst = scratch_dest(g, addr, em.mov_imm(size), size)
+    if size in (2, 4, 8):
+        low = em.copy(addr)
+        em.emit(I.alu64_imm(O.AND, low, size - 1))
+        em.emit(I.jmp_imm(O.JNE, low, 0, fault_label(g, FAULT_BADALIGN, fault_addr(g, addr))))
+    return Loc(dst, 0, direct=True, bit_offset=loc.bit_offset, bits=loc.bits)
+
+
 def lower_lvalue(g: ClauseGen, n: A.Expr) -> int:
     return load(g, locate(g, n), g.an.type_of(n), n)
 
@@ -170,7 +194,7 @@ def store_member(g: ClauseGen, n: A.Assign) -> int:
 
     t = g.an.type_of(n.target)
     if t.resolve().is_string:
-        raise unsupported(n, "assigning strings to members")
+        return store_string_member(g, n, t)
     value = compile_int(g, n.value)
     loc = locate(g, n.target)
     if n.op != "=":
@@ -181,6 +205,27 @@ def store_member(g: ClauseGen, n: A.Assign) -> int:
     normalize(g, value, t)
     store(g, loc, t, value, n)
     return value
+
+
+def store_string_member(g: ClauseGen, n: A.Assign, t: T.DType) -> int:
+    """``s.name = "x"`` / ``p->name = s``: the string is stored in the member."""
+    from pydtrace.codegen.strings import copy_string
+    from pydtrace.codegen.subr import assigned_value
+
+    if n.op != "=":
+        raise unsupported(n, f"operator {n.op} on a string member")
+    loc = locate(g, n.target)
+    size = t.resolve().size or g.strsize
+    if not loc.direct:
+        if loc.userland or loc.kernel:
+            raise DCompileError("D_OP_WRITE", "cannot write to memory through a pointer "
+                                "(use copyout)", n.line or None)
+        loc = scratch_loc(g, loc, min(size, g.strsize))
+    copy_string(g, loc.base, loc.off, n.value, min(size, g.strsize), pad=False)
+    ptr = g.em.copy(loc.base)
+    if loc.off:
+        g.em.emit(I.add64_imm(ptr, loc.off))
+    return assigned_value(g, n.value, ptr)
 
 
 def incdec_member(g: ClauseGen, target: A.Expr, op: str, prefix: bool) -> int:

@@ -287,7 +287,8 @@ def cond_jump(g: ClauseGen, n: A.Expr, false_label: str) -> None:
 
 def compare_jump(g: ClauseGen, n: A.Binary, false_label: str) -> None:
     lt, rt = g.an.type_of(n.left), g.an.type_of(n.right)
-    if lt.resolve().is_string or rt.resolve().is_string:
+    if (lt.resolve().is_string or rt.resolve().is_string) \
+            and n not in getattr(g.an, "null_compares", ()):
         from pydtrace.codegen.strings import string_compare_jump
 
         string_compare_jump(g, n, false_label)

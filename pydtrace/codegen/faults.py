@@ -9,7 +9,7 @@ fire the ERROR probe.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydtrace.bpf import helpers as H
 from pydtrace.bpf import insn as I
@@ -32,7 +32,7 @@ class FaultSite:
     code: int
     action: int
     record: int | None  # vreg of the reserved record to discard, if any
-    addr: int | None  # vreg holding the faulting address, if any
+    addr: int | tuple | None  # vreg holding the faulting address, or ("fp", off)
 
 
 def fault_label(g: ClauseGen, code: int, addr: int | None = None) -> str:
@@ -44,6 +44,10 @@ def fault_label(g: ClauseGen, code: int, addr: int | None = None) -> str:
 def emit_fault_stubs(g: ClauseGen) -> None:
     for site in g.fault_sites:
         g.em.label(site.label)
+        if isinstance(site.addr, tuple):  # ("fp", off): parked on the stack (subr.fault_addr)
+            addr = g.em.vreg()
+            g.em.emit(I.ldx(O.DW, addr, O.R10, site.addr[1]))
+            site = replace(site, addr=addr)
         if site.record is not None:
             g.em.call_void(H.RINGBUF_DISCARD, [site.record, ("imm", 0)])
         emit_error_record(g, site)
@@ -57,7 +61,9 @@ def fire_error_probe(g: ClauseGen, site: FaultSite) -> None:
     """Runs the ERROR clauses with DTrace's ERROR arguments, then restores the
     faulting probe's id and arguments for the clauses that follow."""
     em = g.em
-    saved = em.stack_alloc(8 * 7)
+    saved = getattr(g, "fault_save_area", None)  # one per clause, shared by its fault sites
+    if saved is None:
+        saved = g.fault_save_area = em.stack_alloc(8 * 7)  # type: ignore[attr-defined]
     for i, off in enumerate([STATE_PROBE_ID] + [STATE_ARGS + 8 * k for k in range(6)]):
         tmp = em.vreg()
         em.emit(I.ldx(O.DW, tmp, STATE_REG, off))

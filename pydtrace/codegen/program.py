@@ -165,7 +165,7 @@ class ProgramBuilder:
         labels = [f"c{e}" for e in epids]
         name = f"dt_{kind}_{probes[0].id}"
         items = trampoline(kind, probes[0].id, labels, use_ts="timestamp" in self.an.uses,
-                           probes=probes, prog_name=name)
+                           probes=probes, prog_name=name, cpu=self.options["cpu"])
         if KINDS[kind].select is not None:
             self.extra_maps.append(syscall_table(name, probes))
         for e in epids:

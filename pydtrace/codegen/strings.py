@@ -190,7 +190,9 @@ def store_string_global(g: ClauseGen, var: GlobalVar, value: A.Expr) -> int:
     dst = g.em.vreg()
     g.em.emit(I.ld_map_value(dst, "globals", var.offset))
     copy_string(g, dst, 0, value, g.strsize, pad=False)
-    return dst
+    from pydtrace.codegen.subr import assigned_value
+
+    return assigned_value(g, value, dst)
 
 
 def string_compare_jump(g: ClauseGen, n: A.Binary, false_label: str) -> None:

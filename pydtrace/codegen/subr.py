@@ -59,6 +59,16 @@ def callback_items(g: ClauseGen) -> list:
             out += L.cb_chill(label)
         elif kind == "progeny":
             out += L.cb_progeny(label, *arg)
+        elif kind == "tokmap":
+            out += L.cb_tokmap(label, g.strsize, limit)
+        elif kind == "strtok":
+            out += L.cb_strtok(label, g.strsize, limit)
+        elif kind == "cleanpath":
+            out += L.cb_cleanpath(label, g.strsize, limit)
+        elif kind == "zrun":
+            out += L.cb_zrun(label, limit)
+        elif kind == "ntoa6":
+            out += L.cb_ntoa6(label, limit)
     return out
 
 
@@ -176,7 +186,19 @@ def suffix(g: ClauseGen, src_off: int, idx: int) -> tuple[int, int]:
 def fault_if(g: ClauseGen, op: int, reg: int, imm: int, code: int, addr: int | None = None):
     from pydtrace.codegen.faults import fault_label
 
-    g.em.emit(I.jmp_imm(op, reg, imm, fault_label(g, code, addr)))
+    g.em.emit(I.jmp_imm(op, reg, imm, fault_label(g, code, fault_addr(g, addr))))
+
+
+def fault_addr(g: ClauseGen, addr: int | None):
+    """Parks a fault's address in the clause's stack slot so the value need not
+    stay live (in a register or a spill slot) until the fault stubs at the end."""
+    if addr is None:
+        return None
+    slot = getattr(g, "fault_addr_slot", None)
+    if slot is None:
+        slot = g.fault_addr_slot = g.em.stack_alloc(8)  # type: ignore[attr-defined]
+    g.em.emit(I.stx(O.DW, O.R10, slot, addr))
+    return ("fp", slot)
 
 
 # ---------------------------------------------------------------- string subroutines
@@ -460,7 +482,242 @@ def s_inet_ntoa(g: ClauseGen, n: A.Call):
     return dst, None
 
 
+def slots_for(g: ClauseGen, nbytes: int) -> int:
+    """Scratch slots (contiguous) holding at least ``nbytes``."""
+    return g.scratch_slot(max(1, -(-nbytes // g.slot_size)))
+
+
+def clause_start(g: ClauseGen, clause: A.Clause) -> None:
+    """Clause prologue. A program using strtok() keeps the string being split
+    and the position in it (the slot's spare bytes; -1 or an empty string: no
+    tokenization in progress) in the first scratch slot of every clause, so
+    ``strtok(NULL, ...)`` continues in later clauses of the same firing."""
+    if "strtok" in g.an.uses:
+        g.strtok_slot = g.scratch_slot()  # type: ignore[attr-defined]
+        g.scratch_pin()
+
+
+def s_strtok(g: ClauseGen, n: A.Call):
+    from pydtrace.codegen.expr import compile_int
+    from pydtrace.codegen.strings import string_ptr
+    from pydtrace.sema.check import string_like
+
+    em = g.em
+    buf = g.strtok_slot  # type: ignore[attr-defined]
+    posoff = buf + g.slot_size - 8
+    first = n.args[0]
+    if string_like(g.an.types[first].resolve()):
+        ptr = string_ptr(g, first)
+        em.call_void(H.PROBE_READ_KERNEL_STR, [("reg+", STATE_REG, buf), ("imm", g.strsize),
+                                               ptr])
+        em.emit(I.st_imm(O.DW, STATE_REG, posoff, 0))
+    else:  # NULL continues; another address starts over on that string
+        addr = compile_int(g, first)
+        cont = em.new_label("tkcont")
+        em.emit(I.jmp_imm(O.JEQ, addr, 0, cont))
+        em.call_void(H.PROBE_READ_KERNEL_STR, [("reg+", STATE_REG, buf), ("imm", g.strsize),
+                                               addr])
+        em.emit(I.st_imm(O.DW, STATE_REG, posoff, 0))
+        em.label(cont)
+    delims, _ = str_input(g, n.args[1])
+    tokmap = slots_for(g, L.TOKMAP_SIZE)
+    for k in range(0, L.TOKMAP_SIZE, 8):
+        em.emit(I.st_imm(O.DW, STATE_REG, tokmap + k, 0))
+    ctx_set(g, L.CTX_A, ("imm", delims))
+    ctx_set(g, L.CTX_B, ("imm", tokmap))
+    run_loop(g, "tokmap", None, g.strsize)
+    dst = g.scratch_slot()
+    found = em.mov_imm(0)
+    pos = em.vreg()
+    em.emit(I.ldx(O.DW, pos, STATE_REG, posoff))
+    none, done = em.new_label("tknone"), em.new_label("tkdone")
+    em.emit(I.jmp_imm(O.JSLT, pos, 0, none))
+    ctx_set(g, L.CTX_A, ("imm", buf))
+    loopvars = slots_for(g, 32)
+    ctx_set(g, L.CTX_X7, ("imm", loopvars))
+    em.emit(I.stx(O.DW, STATE_REG, loopvars, pos))
+    em.emit(I.st_imm(O.DW, STATE_REG, loopvars + 16, 0))
+    run_loop(g, "strtok", None, g.strsize + 1)
+    phase, start, end = em.vreg(), em.vreg(), em.vreg()
+    em.emit(I.ldx(O.DW, phase, STATE_REG, loopvars + 16))
+    em.emit(I.jmp_imm(O.JEQ, phase, 0, none))
+    em.emit(I.ldx(O.DW, start, STATE_REG, loopvars + 8))
+    em.emit(I.ldx(O.DW, end, STATE_REG, loopvars))
+    em.emit(I.stx(O.DW, STATE_REG, posoff, end))
+    count = em.copy(end)
+    em.emit(I.alu64_reg(O.SUB, count, start))
+    copy_range(g, dst, buf, start, count)
+    em.emit(I.mov64_imm(found, 1))
+    em.emit(I.ja(done))
+    em.label(none)
+    em.emit(I.st_imm(O.DW, STATE_REG, posoff, -1))
+    em.emit(I.st_imm(O.B, STATE_REG, dst, 0))
+    em.label(done)
+    return dst, found
+
+
+def s_cleanpath(g: ClauseGen, n: A.Call):
+    src, _ = str_input(g, n.args[0])
+    dst = g.scratch_slot()
+    g.em.emit(I.st_imm(O.B, STATE_REG, dst, 0))
+    ctx_set(g, L.CTX_A, ("imm", src))
+    ctx_set(g, L.CTX_B, ("imm", dst))
+    loopvars = slots_for(g, 32)
+    ctx_set(g, L.CTX_X7, ("imm", loopvars))
+    for k in range(0, 32, 8):
+        g.em.emit(I.st_imm(O.DW, STATE_REG, loopvars + k, 0))
+    run_loop(g, "cleanpath", None, 3 * g.strsize + 8)
+    return dst, None
+
+
+def ntoa6_text(g: ClauseGen, raw: int, out: int, ntop: bool) -> None:
+    """The text of the 16 bytes at state + raw into state + out (illumos'
+    algorithm: the longest zero run becomes "::"; a v4-mapped or v4-compatible
+    address ends in dotted decimal, and inet_ntoa6 then prints only that part)."""
+    em = g.em
+    words = []
+    for k in range(4):
+        w = em.vreg()
+        em.emit(I.ldx(O.W, w, STATE_REG, raw + 4 * k))
+        words.append(w)
+    v4 = em.mov_imm(0)
+    no4, yes4 = em.new_label("no4"), em.new_label("yes4")
+    em.emit(I.jmp_imm(O.JNE, words[0], 0, no4))
+    em.emit(I.jmp_imm(O.JNE, words[1], 0, no4))
+    compat = em.new_label("compat")
+    em.emit(I.jmp_imm(O.JEQ, words[2], 0, compat))
+    mapped = em.mov_imm(0xFFFF0000)
+    em.emit(I.jmp_reg(O.JNE, words[2], mapped, no4))
+    em.emit(I.ja(yes4))
+    em.label(compat)  # ::a.b.c.d, except :: and ::1
+    em.emit(I.jmp_imm(O.JEQ, words[3], 0, no4))
+    em.emit(I.jmp_imm(O.JEQ, words[3], 0x01000000, no4))
+    em.label(yes4)
+    em.emit(I.mov64_imm(v4, 1))
+    em.label(no4)
+    ctx_set(g, L.CTX_A, ("imm", raw))
+    ctx_set(g, L.CTX_X1, ("imm", -1))
+    ctx_set(g, L.CTX_X2, ("imm", -1))
+    ctx_set(g, L.CTX_X3, ("imm", 1))
+    run_loop(g, "zrun", None, 16)
+    fz, nz = ctx_get(g, L.CTX_X2), ctx_get(g, L.CTX_X3)
+    last = em.mov_imm(7)
+    first = em.mov_imm(0)
+    plain = em.new_label("plain6")
+    em.emit(I.jmp_imm(O.JEQ, v4, 0, plain))
+    em.emit(I.mov64_imm(last, 5))
+    if not ntop:
+        em.emit(I.mov64_imm(first, 12))
+    em.label(plain)
+    # "::" at group fz/2 when the run's last group (fz + nz - 2)/2 is printed
+    cstart, nextk, skipc = em.mov_imm(-1), em.copy(fz), em.mov_imm(-1)
+    em.emit(I.alu64_reg(O.ADD, nextk, nz))
+    em.emit(I.alu64_imm(O.ARSH, nextk, 1))
+    nozero = em.new_label("nz6")
+    em.emit(I.jmp_imm(O.JSLT, fz, 0, nozero))
+    half = em.copy(fz)
+    em.emit(I.alu64_imm(O.RSH, half, 1))
+    em.emit(I.mov64(skipc, half))
+    rend = em.copy(nextk)
+    em.emit(I.add64_imm(rend, -1))
+    em.emit(I.jmp_reg(O.JSGT, rend, last, nozero))
+    em.emit(I.mov64(cstart, half))
+    em.label(nozero)
+    ctx_set(g, L.CTX_X3, cstart)
+    ctx_set(g, L.CTX_X4, nextk)
+    ctx_set(g, L.CTX_X5, skipc)
+    ctx_set(g, L.CTX_X6, last)
+    ctx_set(g, L.CTX_OUT, v4)
+    pos = ntoa6_run(g, raw, out, first, 16)
+    clamp(g, pos, 0, L.NTOP_BUF - 1)
+    end = slot_ptr(g, out)
+    em.emit(I.alu64_reg(O.ADD, end, pos))
+    em.emit(I.st_imm(O.B, end, 0, 0))
+
+
+def ntoa6_run(g: ClauseGen, raw: int, out: int, first: int, count: int) -> int:
+    """Runs the ntoa6 writer from item ``first``; returns the text's length."""
+    em = g.em
+    loopvars = slots_for(g, 16)
+    ctx_set(g, L.CTX_A, ("imm", out))
+    ctx_set(g, L.CTX_B, ("imm", raw))
+    ctx_set(g, L.CTX_X7, ("imm", loopvars))
+    em.emit(I.stx(O.DW, STATE_REG, loopvars, first))
+    em.emit(I.st_imm(O.DW, STATE_REG, loopvars + 8, 0))
+    run_loop(g, "ntoa6", None, count)
+    pos = em.vreg()
+    em.emit(I.ldx(O.DW, pos, STATE_REG, loopvars + 8))
+    return pos
+
+
+def as_scalar(g: ClauseGen, reg: int) -> int:
+    """The value of ``reg`` as a plain number, even when it holds a pointer
+    (through a map store; root programs may keep addresses in maps)."""
+    tmp = g.scratch_slot()
+    out = g.em.vreg()
+    g.em.emit(I.stx(O.DW, STATE_REG, tmp, reg))
+    g.em.emit(I.ldx(O.DW, out, STATE_REG, tmp))
+    return out
+
+
+def read_addr(g: ClauseGen, node: A.Expr, size: int) -> int:
+    """Copies ``size`` bytes at the address into scratch (a fault if unreadable)."""
+    from pydtrace.codegen.expr import compile_int
+
+    em = g.em
+    addr = em.copy(compile_int(g, node))
+    raw = slots_for(g, 16)
+    got = em.call(H.PROBE_READ_KERNEL, [("reg+", STATE_REG, raw), ("imm", size), addr])
+    fault_if(g, O.JSLT, got, 0, FAULT_BADADDR, addr)
+    return raw
+
+
+def s_inet_ntoa6(g: ClauseGen, n: A.Call):
+    raw = read_addr(g, n.args[0], 16)
+    out = slots_for(g, L.NTOP_BUF)
+    ntoa6_text(g, raw, out, False)
+    dst = g.scratch_slot()
+    g.em.call_void(H.PROBE_READ_KERNEL_STR, [("reg+", STATE_REG, dst), ("imm", g.strsize),
+                                             slot_ptr(g, out)])
+    return dst, None
+
+
+AF_INET, AF_INET6 = 2, 10
+
+
+def s_inet_ntop(g: ClauseGen, n: A.Call):
+    from pydtrace.codegen.expr import compile_int
+
+    em = g.em
+    af = em.copy(compile_int(g, n.args[0]))
+    inet6, done = em.new_label("ntop6"), em.new_label("ntopd")
+    em.emit(I.jmp_imm(O.JEQ, af, AF_INET6, inet6))
+    fault_if(g, O.JNE, af, AF_INET, FAULT_ILLOP)
+    out = slots_for(g, L.NTOP_BUF)
+    raw = read_addr(g, n.args[1], 4)
+    # the four bytes as the embedded IPv4 part (bytes 12-15) of the v6 writer
+    word = em.vreg()
+    em.emit(I.ldx(O.W, word, STATE_REG, raw))
+    em.emit(I.stx(O.W, STATE_REG, raw + 12, word))
+    pos = ntoa6_run(g, raw, out, em.mov_imm(12), 4)
+    clamp(g, pos, 0, L.NTOP_BUF - 1)
+    end = slot_ptr(g, out)
+    em.emit(I.alu64_reg(O.ADD, end, pos))
+    em.emit(I.st_imm(O.B, end, 0, 0))
+    em.emit(I.ja(done))
+    em.label(inet6)
+    raw6 = read_addr(g, n.args[1], 16)
+    ntoa6_text(g, raw6, out, True)
+    em.label(done)
+    dst = g.scratch_slot()
+    em.call_void(H.PROBE_READ_KERNEL_STR, [("reg+", STATE_REG, dst), ("imm", g.strsize),
+                                           slot_ptr(g, out)])
+    return dst, None
+
+
 STRING_SUBRS = {
+    "strtok": s_strtok, "cleanpath": s_cleanpath, "inet_ntoa6": s_inet_ntoa6,
+    "inet_ntop": s_inet_ntop,
     "strjoin": s_strjoin, "substr": s_substr, "strstr": s_strstr, "strchr": s_strchr,
     "strrchr": s_strchr, "toupper": s_case, "tolower": s_case, "basename": s_path,
     "dirname": s_path, "lltostr": s_lltostr, "copyinstr": s_copyinstr,
@@ -476,8 +733,24 @@ def string_result(g: ClauseGen, n: A.Call) -> tuple[int, int | None]:
 
 
 def string_call(g: ClauseGen, n: A.Call) -> int:
-    off, _ = string_result(g, n)
+    off, found = string_result(g, n)
+    if found is not None:  # strtok/strchr/strstr...: remembered for NULL results
+        g.__dict__.setdefault("string_found", {})[n] = found
     return slot_ptr(g, off)
+
+
+def assigned_value(g: ClauseGen, value: A.Expr, ptr: int) -> int:
+    """The value of a string assignment ``x = strstr(...)``: ``ptr``, or 0 when
+    the subroutine returned NULL (so ``(x = strtok(NULL, ",")) != NULL`` works)."""
+    found = getattr(g, "string_found", {}).get(value)
+    if found is None:
+        return ptr
+    out = g.em.copy(ptr)
+    skip = g.em.new_label("asnull")
+    g.em.emit(I.jmp_imm(O.JNE, found, 0, skip))
+    g.em.emit(I.mov64_imm(out, 0))
+    g.em.label(skip)
+    return out
 
 
 # ---------------------------------------------------------------- integer subroutines
@@ -573,8 +846,9 @@ def scratch_dest(g: ClauseGen, ptr: int, size: int, const_size: int | None) -> i
     em = g.em
     lo = STATE_SCRATCH + g.an.symbols.this_size
     hi = lo + g.scratch_next * g.slot_size
+    ptr = as_scalar(g, ptr)
     off = em.copy(ptr)
-    em.emit(I.alu64_reg(O.SUB, off, STATE_REG))
+    em.emit(I.alu64_reg(O.SUB, off, as_scalar(g, STATE_REG)))
     fault_if(g, O.JLT, off, lo, FAULT_BADADDR, ptr)
     limit = hi - (const_size or 0)
     fault_if(g, O.JGT, off, limit, FAULT_BADADDR, ptr)

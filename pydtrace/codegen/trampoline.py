@@ -286,7 +286,9 @@ KINDS = {
 
 
 def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
-               use_ts: bool, probes: list | None = None, prog_name: str = "") -> list[Item]:
+               use_ts: bool, probes: list | None = None, prog_name: str = "",
+               cpu: int | None = None) -> list[Item]:
+    """``cpu`` (``-x cpu=N``): probes other than BEGIN/END fire only on CPU N."""
     k = KINDS[kind]
     out: list[Item] = [I.mov64(O.R6, O.R1)]
     if k.select is not None:
@@ -295,6 +297,9 @@ def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
         out += [I.ld_map_value(O.R1, "globals", GLOBAL_ACTIVITY),
                 I.ldx(O.DW, O.R1, O.R1, 0),
                 I.jmp_imm(O.JNE, O.R1, ACTIVE, "tr.out")]
+    if cpu is not None and kind not in ("begin", "end"):
+        out += [I.call_helper(H.GET_SMP_PROCESSOR_ID),
+                I.jmp_imm(O.JNE, O.R0, cpu, "tr.out")]
     out += [I.st_imm(O.W, O.R10, -4, 0), I.ld_map_fd(O.R1, "state"), I.mov64(O.R2, O.R10),
             I.add64_imm(O.R2, -4), I.call_helper(H.MAP_LOOKUP_ELEM),
             I.jmp_imm(O.JEQ, O.R0, 0, "tr.out"), I.mov64(O.R7, O.R0)]

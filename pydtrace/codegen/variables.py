@@ -219,6 +219,7 @@ def write_int(g: ClauseGen, var: DynVar, key, value: int) -> None:
 
 def write_string(g: ClauseGen, var: DynVar, key, value: A.Expr) -> int:
     from pydtrace.codegen.strings import copy_string
+    from pydtrace.codegen.subr import assigned_value
 
     em = g.em
     if var.scope == "this":
@@ -226,7 +227,7 @@ def write_string(g: ClauseGen, var: DynVar, key, value: A.Expr) -> int:
         copy_string(g, STATE_REG, off, value, g.strsize, pad=False)
         ptr = em.copy(STATE_REG)
         em.emit(I.add64_imm(ptr, off))
-        return ptr
+        return assigned_value(g, value, ptr)
     slot = g.scratch_slot()
     copy_string(g, STATE_REG, slot, value, g.strsize, pad=False)
     done = em.new_label("dsstored")
@@ -237,7 +238,7 @@ def write_string(g: ClauseGen, var: DynVar, key, value: A.Expr) -> int:
     em.label(done)
     ptr = em.copy(STATE_REG)
     em.emit(I.add64_imm(ptr, slot))
-    return ptr
+    return assigned_value(g, value, ptr)
 
 
 def is_dynvar(g: ClauseGen, node: A.Expr) -> bool:

@@ -178,6 +178,10 @@ class Printer:
         if isinstance(act, C.TraceAct):
             read = field_reader(act.field)
             if act.field.kind == "string":
+                if self.session.options["rawbytes"]:  # -x rawbytes: always a hex dump
+                    lo, hi = act.field.offset, act.field.offset + act.field.size
+                    return lambda mv: write(R.format_trace_bytes(bytes(mv[lo:hi]), self.quiet,
+                                                                 rawbytes=True))
                 return lambda mv: write(R.format_trace_string(read(mv), self.quiet))
             size = act.field.size
             return lambda mv: write(R.format_trace_int(read(mv), size, self.quiet))

@@ -47,6 +47,10 @@ class Session:
         self.dyn_options: dict[str, object] = {}
         self.targets_alive = None  # callable -> bool, set by process control
         self.record_hook = None  # API: called with (epid, probe name, decoded values)
+        # -x bufpolicy=ring: output is held (newest bufsize bytes of text) until the end
+        self.ring_keep = options["bufsize"] if options["bufpolicy"] == "ring" else None
+        self.finishing = False
+        self.rb_size = 0  # the ring buffer's size, after any -x bufresize=auto lowering
 
     # ------------------------------------------------------------ output
 
@@ -54,6 +58,9 @@ class Session:
         self.chunks.append(text)
 
     def flush(self) -> None:
+        if self.ring_keep is not None and not self.finishing:
+            self.keep_newest()
+            return
         if self.chunks:
             data = "".join(self.chunks)
             self.chunks.clear()
@@ -101,18 +108,57 @@ class Session:
     def create_map(self, spec: MapSpec):
         from pydtrace.sys.maps import Map
 
-        try:
-            m = self.stack.enter_context(Map.create(spec.map_type, spec.key_size,
-                                                    spec.value_size, spec.max_entries,
-                                                    spec.name, spec.flags))
-        except KernelError as exc:
-            raise DTraceError(f"could not enable tracing: failed to create map {spec.name}: "
-                              f"{os.strerror(exc.errno) if exc.errno else exc}") from exc
+        size = spec.max_entries
+        while True:
+            try:
+                m = self.stack.enter_context(Map.create(spec.map_type, spec.key_size,
+                                                        spec.value_size, size,
+                                                        spec.name, spec.flags))
+                break
+            except KernelError as exc:
+                if self.can_lower(spec, size, exc):
+                    size //= 2  # bufresize=auto: halve until the kernel agrees
+                    continue
+                raise DTraceError(f"could not enable tracing: failed to create map "
+                                  f"{spec.name}: "
+                                  f"{os.strerror(exc.errno) if exc.errno else exc}") from exc
+        if spec.name == "rb":
+            self.rb_size = size
+            if size != spec.max_entries:
+                self.resize_notice("buffer size", size)
         if spec.initial is not None:
             m.update(b"\0\0\0\0", spec.initial)
         if spec.freeze:
             m.freeze()
         return m
+
+    def can_lower(self, spec: MapSpec, size: int, exc: KernelError) -> bool:
+        """-x bufresize=auto: a principal buffer refused for lack of memory is halved."""
+        import errno
+
+        return (spec.name == "rb" and exc.errno in (errno.ENOMEM, errno.E2BIG)
+                and self.options["bufresize"] == "auto" and size // 2 >= os.sysconf("SC_PAGESIZE"))
+
+    def resize_notice(self, what: str, size: int) -> None:
+        """``dtrace: buffer size lowered to 2m`` unless quietresize (or _DTRACE_TESTING)."""
+        from pydtrace.options import format_size
+
+        if not self.options["quietresize"] and "_DTRACE_TESTING" not in os.environ:
+            self.warn(f"{what} lowered to {format_size(size)}")
+
+    def keep_newest(self) -> None:
+        """bufpolicy=ring: drop the oldest output beyond bufsize bytes (whole writes).
+
+        An approximation of DTrace's overwriting ring (BPF ring buffers never
+        overwrite): records are drained as usual and their text is kept.
+        """
+        total = sum(len(c) for c in self.chunks)
+        drop = 0
+        while drop < len(self.chunks) - 1 and total > self.ring_keep:
+            total -= len(self.chunks[drop])
+            drop += 1
+        if drop:
+            del self.chunks[:drop]
 
     def load_program(self, prog):
         from pydtrace.bpf.asm import encode
@@ -140,7 +186,7 @@ class Session:
 
         rb_spec = next(m for m in self.compiled.maps if m.name == "rb")
         self.ring = self.stack.enter_context(RingBuffer(self.maps["rb"].fd,
-                                                        rb_spec.max_entries))
+                                                        self.rb_size or rb_spec.max_entries))
         self.printer = Printer(self.compiled, self)
         self.set_walltime_offset()
         with self.signals():
@@ -257,6 +303,7 @@ class Session:
 
     def finish(self) -> None:
         self.check_drops()
+        self.finishing = True
         self.write("\n")
         opts = self.agg_options()
         for name, agg in sorted(self.aggs.items(), key=lambda kv: kv[1].desc.id):
@@ -288,6 +335,8 @@ class Session:
                     self.flush()
                     self.err.write("dtrace: " + drop_message(kind, new, cpu, droptags))
                     self.err.flush()
+                    if kind == "principal" and self.options["bufpolicy"] == "fill":
+                        self.stop_requested = True  # fill: a full buffer ends tracing
         self.check_other_drops(per_cpu, droptags)
 
     def check_other_drops(self, per_cpu: list[bytes], droptags: bool) -> None:

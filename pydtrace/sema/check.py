@@ -319,6 +319,8 @@ class Checker(VariablesMixin, MemoryMixin):
     def compare(self, n: A.Binary, lt: T.DType, rt: T.DType) -> T.DType:
         lr, rr = lt.resolve(), rt.resolve()
         if lr.is_string or rr.is_string:
+            if null_compare(self, n):  # strstr(s, "x") != NULL: compares addresses
+                return T.INT
             if not (string_like(lr) and string_like(rr)):
                 raise err("D_OP_INCOMPAT", f'operands have incompatible types: "{lt}" {n.op} '
                           f'"{rt}"', n)
@@ -464,6 +466,17 @@ def params_mismatch(stmt: A.AggStmt, old: tuple, new: tuple) -> DCompileError:
             return err(tag, f"{stmt.func}( ) {what} (argument #{i + 1}) doesn't match previous "
                        f"declaration: expected {old[i]}, found {new[i]}", stmt)
     return err("D_AGG_REDEF", f"aggregation redefined: @{stmt.name}", stmt)
+
+
+def null_compare(ck: Checker, n: A.Binary) -> bool:
+    """A string compared with NULL (or 0) compares the string's address."""
+    for a, b in ((n.left, n.right), (n.right, n.left)):
+        if ck.an.type_of(a).resolve().is_string and ck.const(b) == 0:
+            br = ck.an.type_of(b).resolve()
+            if br.is_integer or (br.is_pointer and br.target.resolve() is T.VOID):
+                ck.an.__dict__.setdefault("null_compares", set()).add(n)
+                return True
+    return False
 
 
 def string_like(t: T.DType) -> bool:

@@ -30,10 +30,13 @@ def member_of(sou: T.DType, name: str, node: A.Node) -> T.StructMember:
         m = r.member(name)
         if m is not None:
             return m
-        for anon in r.members:  # members of anonymous struct/union members
+        for anon in r.members:  # members of anonymous struct/union members, nested
             ar = anon.type.resolve()
             if not anon.name and isinstance(ar, T.StructType):
-                inner = ar.member(name)
+                try:
+                    inner = member_of(ar, name, node)
+                except DCompileError:
+                    inner = None
                 if inner is not None:
                     return T.StructMember(inner.name, inner.type, anon.offset + inner.offset,
                                           inner.bit_offset, inner.bits)

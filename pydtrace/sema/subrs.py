@@ -62,6 +62,8 @@ def check_proto(ck: Checker, n: A.Call) -> T.DType:
                        f"prototype:\n\tprototype: {KIND_NAMES[kind]}\n\t argument: {t}", n)
     if n.name in DESTRUCTIVE:
         ck.an.uses.add("destructive")
+    if n.name == "strtok":
+        ck.an.uses.add("strtok")  # codegen.subr.clause_start keeps its state
     return ck.string if ret == "string" else ret  # type: ignore[return-value]
 
 

@@ -25,12 +25,30 @@ def var_label(var: DynVar) -> str:
 
 
 def is_d_lvalue(ck, target: A.Expr) -> bool:
-    """Members and elements of D global variables: ``s.m``, ``g[i]``, ``s.a[i].m``."""
-    while isinstance(target, A.MemberRef | A.Index):
+    """Members and elements of D global variables (``s.m``, ``g[i]``, ``s.a[i].m``),
+    and memory reached through a pointer (``*p``, ``p->m``, ``p[i]``), which must
+    be scratch memory at run time (alloca): codegen.dmemory.scratch_loc checks.
+    Kernel (BTF) objects and user memory are never writable."""
+    while isinstance(target, A.MemberRef | A.Index | A.Unary):
+        if isinstance(target, A.Unary):
+            if target.op != "*":
+                return False
+            return writable_pointer(ck, target.operand)
         if isinstance(target, A.MemberRef) and target.arrow:
-            return False
+            return writable_pointer(ck, target.base)
+        if isinstance(target, A.Index) and len(target.keys) == 1:
+            bt = ck.expr(target.base).resolve()
+            if isinstance(bt, T.PointerType):
+                return writable_pointer(ck, target.base)
         target = target.base
     return isinstance(target, A.Ident) and target.name in ck.an.symbols.globals
+
+
+def writable_pointer(ck, node: A.Expr) -> bool:
+    t = ck.expr(node).resolve()
+    if not isinstance(t, T.PointerType) or getattr(t, "userland", False):
+        return False
+    return type(t.target.resolve()).__name__ != "BtfStruct"
 
 
 def this_area(symbols) -> int:
