@@ -1,30 +1,91 @@
 """The untyped D syntax tree produced by the parser.
 
-Nodes are small slotted dataclasses carrying the source line they start on.
-Semantic analysis annotates expressions through its own side tables, so the
-tree stays a faithful picture of the source (the printer round-trips it).
+Nodes are small records carrying the source line they start on. Semantic
+analysis annotates expressions through its own side tables, so the tree stays a
+faithful picture of the source (the printer round-trips it).
+
+Nodes are declared like dataclasses (annotated fields, defaults) but built by
+the light ``node`` decorator below: dtrace(1) imports this module on every run,
+and generating dataclass methods for ~50 classes cost more start-up time than
+anything else in the compiler.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from typing import Any
+
+_MISSING = object()
 
 
-@dataclass(slots=True, eq=False, repr=False)
+class _Factory:
+    """A ``field(default_factory=...)`` default: called once per new node."""
+
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self.make = make
+
+
+def field(*, default: Any = _MISSING, default_factory: Callable[[], Any] | None = None) -> Any:
+    return _Factory(default_factory) if default_factory is not None else default
+
+
+def node(cls: type) -> type:
+    """Records the annotated fields (in order, base classes first) and defaults."""
+    own = [name for name in cls.__dict__.get("__annotations__", {}) if name != "line"]
+    defaults = dict(getattr(cls, "_defaults", {}))
+    for name in own:
+        if name in cls.__dict__:
+            defaults[name] = cls.__dict__[name]
+            delattr(cls, name)
+    cls._fields = getattr(cls, "_fields", ()) + tuple(own)
+    cls._defaults = defaults
+    return cls
+
+
+def fields(n: Node) -> tuple[str, ...]:
+    """The field names of a node, in constructor order (``line`` excluded)."""
+    return n._fields
+
+
 class Node:
-    line: int = field(default=0, kw_only=True)
+    """Base of all nodes: positional fields in order, keyword ``line``."""
+
+    _fields: tuple[str, ...] = ()
+    _defaults: dict[str, Any] = {}
+    line: int
+
+    def __init__(self, *args: Any, line: int = 0, **kwargs: Any) -> None:
+        names = self._fields
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes {len(names)} fields")
+        for name, value in zip(names, args, strict=False):
+            setattr(self, name, value)
+        for name in names[len(args):]:
+            value = kwargs.pop(name, _MISSING)
+            if value is _MISSING:
+                value = self._defaults.get(name, _MISSING)
+                if value is _MISSING:
+                    raise TypeError(f"{type(self).__name__}: missing field {name!r}")
+                if type(value) is _Factory:
+                    value = value.make()
+            setattr(self, name, value)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unknown fields {sorted(kwargs)}")
+        self.line = line
 
 
 # ---------------------------------------------------------------- types
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Enumerator(Node):
     name: str
     value: Expr | None = None
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Member(Node):
     """One member declarator of a struct/union: ``int a:3;``."""
 
@@ -33,7 +94,7 @@ class Member(Node):
     bits: Expr | None = None
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class TypeSpec(Node):
     """The specifier part of a declaration.
 
@@ -52,12 +113,12 @@ class TypeSpec(Node):
     qualifiers: tuple[str, ...] = ()
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Pointer(Node):
     qualifiers: tuple[str, ...] = ()
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Array(Node):
     """``[size]``; size None for ``[]``. ``keys`` set for ``[int, string]``."""
 
@@ -65,7 +126,7 @@ class Array(Node):
     keys: list[TypeName] | None = None
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Function(Node):
     params: list[Param] = field(default_factory=list)
     varargs: bool = False
@@ -74,7 +135,7 @@ class Function(Node):
 Derived = Pointer | Array | Function
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class TypeName(Node):
     """A full type: specifier plus derivations, applied outermost first.
 
@@ -86,7 +147,7 @@ class TypeName(Node):
     derived: list[Derived] = field(default_factory=list)
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Param(Node):
     type: TypeName
     name: str | None = None
@@ -95,30 +156,30 @@ class Param(Node):
 # ---------------------------------------------------------------- expressions
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class IntLit(Node):
     value: int
     text: str  # as written, suffixes and base included
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class CharLit(Node):
     value: int
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class StrLit(Node):
     value: bytes
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Ident(Node):
     """A plain identifier: variable, built-in, inline, enum constant."""
 
     name: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class ExternIdent(Node):
     """`` `sym `` or `` mod`sym ``: a kernel symbol."""
 
@@ -126,28 +187,28 @@ class ExternIdent(Node):
     name: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class SelfVar(Node):
     """``self->name``: thread-local variable."""
 
     name: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class ThisVar(Node):
     """``this->name``: clause-local variable."""
 
     name: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class AggRef(Node):
     """``@name`` used as a value (printa/clear/trunc arguments). ``@`` is ``@_``."""
 
     name: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Unary(Node):
     """``op`` is one of ``- + ! ~ * & ++ --`` (``++``/``--`` are prefix here)."""
 
@@ -155,13 +216,13 @@ class Unary(Node):
     operand: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Postfix(Node):
     op: str  # "++" or "--"
     operand: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Binary(Node):
     """Every binary operator incl. ``&& || ^^`` and comparisons."""
 
@@ -170,33 +231,33 @@ class Binary(Node):
     right: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Assign(Node):
     op: str  # "=", "+=", "-=", ... "<<=", ">>="
     target: Expr
     value: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Conditional(Node):
     cond: Expr
     then: Expr
     otherwise: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Comma(Node):
     left: Expr
     right: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Cast(Node):
     type: TypeName
     operand: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Call(Node):
     """A function-like call: actions and subroutines (``printf``, ``strlen``)."""
 
@@ -204,7 +265,7 @@ class Call(Node):
     args: list[Expr]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Index(Node):
     """``base[k1, k2]``: array element, associative array, ``args[N]``."""
 
@@ -212,7 +273,7 @@ class Index(Node):
     keys: list[Expr]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class MemberRef(Node):
     """``base.name`` or ``base->name`` (``arrow``)."""
 
@@ -221,23 +282,23 @@ class MemberRef(Node):
     arrow: bool
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Sizeof(Node):
     operand: Expr | TypeName
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Offsetof(Node):
     type: TypeName
     member: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Stringof(Node):
     operand: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Xlate(Node):
     type: TypeName
     operand: Expr
@@ -272,12 +333,12 @@ Expr = (
 # ---------------------------------------------------------------- statements
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class ExprStmt(Node):
     expr: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class AggStmt(Node):
     """``@name[keys] = func(args);`` (``keys`` empty for ``@name = ...``)."""
 
@@ -287,14 +348,14 @@ class AggStmt(Node):
     args: list[Expr]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class If(Node):
     cond: Expr
     then: list[Stmt]
     otherwise: list[Stmt] | None = None
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Empty(Node):
     """A lone ``;``."""
 
@@ -305,7 +366,7 @@ Stmt = ExprStmt | AggStmt | If | Empty
 # ---------------------------------------------------------------- top level
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class ProbeDesc(Node):
     """One probe description, fields filled right to left (missing ones are "")."""
 
@@ -316,21 +377,21 @@ class ProbeDesc(Node):
     name: str
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Clause(Node):
     descs: list[ProbeDesc]
     predicate: Expr | None
     body: list[Stmt] | None  # None: no braces at all (default action)
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Declarator(Node):
     name: str | None
     derived: list[Derived] = field(default_factory=list)
     bits: Expr | None = None
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Declaration(Node):
     """``[storage] spec declarator, ...;`` incl. ``typedef`` as a storage class
     and bare ``struct s {...};``. ``storage`` may be ``self``/``this``/``extern``/
@@ -342,7 +403,7 @@ class Declaration(Node):
     declarators: list[Declarator]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class InlineDecl(Node):
     type: TypeName
     name: str
@@ -350,13 +411,13 @@ class InlineDecl(Node):
     value: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class XlatorMember(Node):
     name: str
     value: Expr
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class TranslatorDecl(Node):
     out_type: TypeName
     in_type: TypeName
@@ -364,20 +425,20 @@ class TranslatorDecl(Node):
     members: list[XlatorMember]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class ProbeProto(Node):
     name: str  # as written (``__`` not yet turned into ``-``)
     args: list[Param]
     xargs: list[Param] | None = None
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class ProviderDecl(Node):
     name: str
     probes: list[ProbeProto]
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Pragma(Node):
     """``#pragma`` line split into words (``["D", "option", "quiet"]``)."""
 
@@ -387,7 +448,7 @@ class Pragma(Node):
 TopLevel = Clause | Declaration | InlineDecl | TranslatorDecl | ProviderDecl | Pragma
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@node
 class Program(Node):
     items: list[TopLevel]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydtrace.errors import DCompileError
@@ -332,11 +331,8 @@ def substitute(expr: A.Expr, name: str, replacement: A.Expr) -> A.Expr:
     return out
 
 
-def _slots(node: A.Node) -> list[str]:
-    names: list[str] = []
-    for cls in type(node).__mro__:
-        names.extend(getattr(cls, "__slots__", ()))
-    return [s for s in names if s != "line"]
+def _slots(node: A.Node) -> tuple[str, ...]:
+    return A.fields(node)
 
 
 def check_xlate(ck: Checker, n: A.Xlate) -> T.DType:
@@ -481,7 +477,7 @@ def translated_base(ck: Checker, n: A.MemberRef) -> bool:
     return isinstance(follow(ck, n.base), A.Xlate)
 
 
-@dataclass(slots=True, eq=False, repr=False)
+@A.node
 class PsArgs(A.Node):
     """``pr_psargs``: the task's argument strings, space-separated (codegen.kernel)."""
 

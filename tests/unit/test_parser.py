@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 
 import pytest
@@ -77,8 +76,8 @@ def same_tree(a, b) -> bool:
     if isinstance(a, A.Node) or isinstance(b, A.Node):
         if type(a) is not type(b):
             return False
-        return all(same_tree(getattr(a, f.name), getattr(b, f.name))
-                   for f in dataclasses.fields(a) if f.name != "line")
+        return all(same_tree(getattr(a, f), getattr(b, f))
+                   for f in A.fields(a))
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same_tree(x, y) for x, y in zip(a, b, strict=True))
     return a == b
