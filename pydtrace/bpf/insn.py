@@ -44,6 +44,8 @@ VREG_BASE = 16
 
 @dataclass(frozen=True, slots=True)
 class Insn:
+    """One eBPF instruction (a wide ``ld_imm64`` counts as one)."""
+
     code: int
     dst: int = 0
     src: int = 0
@@ -68,6 +70,8 @@ class Insn:
 
 @dataclass(frozen=True, slots=True)
 class Label:
+    """A jump or call target in an instruction list."""
+
     name: str
 
 

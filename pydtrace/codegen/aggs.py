@@ -37,6 +37,8 @@ STRING_SOURCES_16 = ("execname",)
 
 @dataclass
 class KeyField:
+    """Where one key component sits in an aggregation's map key."""
+
     offset: int
     size: int
     kind: str  # "int" or "string"
@@ -44,6 +46,8 @@ class KeyField:
 
 @dataclass
 class AggPlan:
+    """The map and the key/value layout of one aggregation."""
+
     var: AggVar
     map_name: str
     keys: list[KeyField] = field(default_factory=list)

@@ -28,6 +28,8 @@ ERROR_PROBE_ID = 3  # dtrace:::ERROR
 
 @dataclass(frozen=True)
 class FaultSite:
+    """One place in a clause that can fault, and what to report."""
+
     label: str
     code: int
     action: int

@@ -32,6 +32,8 @@ from pydtrace.sys import syscall as sc
 
 @dataclass
 class MapSpec:
+    """A BPF map to create: pure data, testable without root."""
+
     name: str
     map_type: int
     key_size: int
@@ -44,6 +46,8 @@ class MapSpec:
 
 @dataclass
 class ProgramSpec:
+    """A BPF program to load and the probes it serves."""
+
     name: str
     kind: str
     prog_type: int
@@ -53,6 +57,8 @@ class ProgramSpec:
 
 @dataclass
 class CompiledProgram:
+    """Everything a run needs: programs, maps, record layouts."""
+
     analysis: Analysis
     clauses: dict[int, ClauseInfo]
     programs: list[ProgramSpec]

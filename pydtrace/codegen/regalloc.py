@@ -346,6 +346,8 @@ def color(flow: Flow, graph: Mapping[int, set[int]], costs: Mapping[int, float],
 
 @dataclass
 class _SpillState:
+    """Spill slots handed out while rewriting spilled registers."""
+
     base: int  # frame size rounded up to 8
     slots: dict[int, int] = field(default_factory=dict)  # vreg -> offset from R10
     temps: set[int] = field(default_factory=set)

@@ -20,12 +20,16 @@ class CpuAct:
 
 @dataclass
 class TraceAct:
+    """A ``trace()`` value."""
+
     field: Field
     type_name: str
 
 
 @dataclass
 class PrintfAct:
+    """A ``printf()`` (or ``system``/``freopen``) format and its values."""
+
     func: str  # printf, system, freopen
     convs: list
     arg_types: list  # output.printf.ArgType
@@ -35,17 +39,23 @@ class PrintfAct:
 
 @dataclass
 class ExitAct:
+    """An ``exit()`` status."""
+
     field: Field
 
 
 @dataclass
 class PrintaAct:
+    """A ``printa()`` directive: the consumer snapshots and prints."""
+
     convs: list | None
     agg_names: list[str]
 
 
 @dataclass
 class AggOpAct:
+    """``clear``/``trunc``/``normalize``/``denormalize`` of an aggregation."""
+
     op: str  # clear, trunc, normalize, denormalize
     agg_name: str
     fields: list[Field] = field(default_factory=list)
@@ -53,16 +63,22 @@ class AggOpAct:
 
 @dataclass
 class SetoptAct:
+    """A ``setopt()`` applied when the record is consumed."""
+
     name: str
     value: str | None
 
 
 @dataclass
 class TracememAct:
+    """``tracemem()`` bytes, printed as a hex dump."""
+
     field: Field
     dyn: Field | None = None  # the runtime byte count of tracemem(addr, n, dbytes)
 
 
 @dataclass
 class FtruncateAct:
+    """``ftruncate()`` of the current output file."""
+
     pass

@@ -16,6 +16,8 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class Probe:
+    """One probe: its four-part name, kind and attach data."""
+
     provider: str
     module: str
     function: str

@@ -26,6 +26,8 @@ LOGIC_OPS = {"&&", "||", "^^"}
 
 @dataclass
 class Analysis:
+    """Side tables of the typed program, keyed by AST node."""
+
     symbols: SymbolTable
     types: dict[A.Node, T.DType] = field(default_factory=dict)
     consts: dict[A.Node, int] = field(default_factory=dict)

@@ -9,6 +9,8 @@ from pydtrace.types import model as T
 
 @dataclass(eq=False)
 class GlobalVar:
+    """A global D variable and its offset in the globals map."""
+
     name: str
     type: T.DType
     offset: int = 0  # in the globals map value
@@ -16,6 +18,8 @@ class GlobalVar:
 
 @dataclass(eq=False)
 class AggVar:
+    """An aggregation: function, parameters and key signature."""
+
     name: str
     id: int
     func: str
@@ -43,6 +47,8 @@ class DynVar:
 
 @dataclass(frozen=True)
 class Builtin:
+    """A built-in variable (``pid``, ``execname``, ...)."""
+
     name: str
     type: T.DType
 
@@ -67,6 +73,8 @@ BUILTINS = _builtins()
 
 @dataclass
 class SymbolTable:
+    """Everything a program declares or implies."""
+
     globals: dict[str, GlobalVar] = field(default_factory=dict)
     aggs: dict[str, AggVar] = field(default_factory=dict)
     enums: dict[str, tuple[int, T.DType]] = field(default_factory=dict)

@@ -38,6 +38,8 @@ class DType:
 
 @dataclass(frozen=True, eq=True)
 class IntType(DType):
+    """An integer type of 1, 2, 4 or 8 bytes."""
+
     name: str
     size: int
     signed: bool
@@ -60,6 +62,8 @@ class IntType(DType):
 
 @dataclass(frozen=True, eq=True)
 class VoidType(DType):
+    """``void``."""
+
     size: int = 0
 
     @property
@@ -90,6 +94,8 @@ class StringType(DType):
 
 @dataclass(frozen=True, eq=True)
 class FloatType(DType):
+    """A floating-point type (values can only be traced)."""
+
     name: str
     size: int
 
@@ -103,6 +109,8 @@ class FloatType(DType):
 
 @dataclass(frozen=True, eq=True)
 class PointerType(DType):
+    """A pointer; ``userland`` marks user-space addresses."""
+
     target: DType
     userland: bool = False
     size: int = 8
@@ -122,6 +130,8 @@ class PointerType(DType):
 
 @dataclass(frozen=True, eq=True)
 class ArrayType(DType):
+    """A fixed-size array."""
+
     elem: DType
     count: int
 
@@ -139,6 +149,8 @@ class ArrayType(DType):
 
 @dataclass(eq=False)
 class StructMember:
+    """One member of a struct or union, bit-fields included."""
+
     name: str
     type: DType
     offset: int  # bytes
@@ -148,6 +160,8 @@ class StructMember:
 
 @dataclass(eq=False)
 class StructType(DType):
+    """A struct or union with C layout."""
+
     kind: str  # "struct" or "union"
     name: str | None
     members: list[StructMember] = field(default_factory=list)
@@ -164,6 +178,8 @@ class StructType(DType):
 
 @dataclass(eq=False)
 class EnumType(DType):
+    """An enum and its constants."""
+
     name: str | None
     values: dict[str, int] = field(default_factory=dict)
     size: int = 4
@@ -187,6 +203,8 @@ class EnumType(DType):
 
 @dataclass(frozen=True, eq=True)
 class Typedef(DType):
+    """A named alias of another type."""
+
     name: str
     target: DType
 
