@@ -4,76 +4,23 @@ Nodes are small records carrying the source line they start on. Semantic
 analysis annotates expressions through its own side tables, so the tree stays a
 faithful picture of the source (the printer round-trips it).
 
-Nodes are declared like dataclasses (annotated fields, defaults) but built by
-the light ``node`` decorator below: dtrace(1) imports this module on every run,
-and generating dataclass methods for ~50 classes cost more start-up time than
-anything else in the compiler.
+Nodes are declared like dataclasses (annotated fields, defaults) but built as
+light records (``pydtrace.record``): dtrace(1) imports this module on every run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from pydtrace.record import Record, field, record
+from pydtrace.record import fields as fields  # re-exported: A.fields(node)
 
-_MISSING = object()
-
-
-class _Factory:
-    """A ``field(default_factory=...)`` default: called once per new node."""
-
-    __slots__ = ("make",)
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self.make = make
+node = record  # nodes compare by identity: a node is a place in the source
 
 
-def field(*, default: Any = _MISSING, default_factory: Callable[[], Any] | None = None) -> Any:
-    return _Factory(default_factory) if default_factory is not None else default
+class Node(Record):
+    """Base of all nodes: positional fields in order, keyword-only ``line``."""
 
-
-def node(cls: type) -> type:
-    """Records the annotated fields (in order, base classes first) and defaults."""
-    own = [name for name in cls.__dict__.get("__annotations__", {}) if name != "line"]
-    defaults = dict(getattr(cls, "_defaults", {}))
-    for name in own:
-        if name in cls.__dict__:
-            defaults[name] = cls.__dict__[name]
-            delattr(cls, name)
-    cls._fields = getattr(cls, "_fields", ()) + tuple(own)
-    cls._defaults = defaults
-    return cls
-
-
-def fields(n: Node) -> tuple[str, ...]:
-    """The field names of a node, in constructor order (``line`` excluded)."""
-    return n._fields
-
-
-class Node:
-    """Base of all nodes: positional fields in order, keyword ``line``."""
-
-    _fields: tuple[str, ...] = ()
-    _defaults: dict[str, Any] = {}
+    _kwonly = {"line": 0}
     line: int
-
-    def __init__(self, *args: Any, line: int = 0, **kwargs: Any) -> None:
-        names = self._fields
-        if len(args) > len(names):
-            raise TypeError(f"{type(self).__name__} takes {len(names)} fields")
-        for name, value in zip(names, args, strict=False):
-            setattr(self, name, value)
-        for name in names[len(args):]:
-            value = kwargs.pop(name, _MISSING)
-            if value is _MISSING:
-                value = self._defaults.get(name, _MISSING)
-                if value is _MISSING:
-                    raise TypeError(f"{type(self).__name__}: missing field {name!r}")
-                if type(value) is _Factory:
-                    value = value.make()
-            setattr(self, name, value)
-        if kwargs:
-            raise TypeError(f"{type(self).__name__}: unknown fields {sorted(kwargs)}")
-        self.line = line
 
 
 # ---------------------------------------------------------------- types

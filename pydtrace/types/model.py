@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pydtrace.record import Record, field, record
 
 
-class DType:
+class DType(Record):
     """Base of all D types; subclasses provide ``size`` and ``align``."""
 
     size: int
@@ -36,7 +36,7 @@ class DType:
         return self
 
 
-@dataclass(frozen=True, eq=True)
+@record(eq=True)
 class IntType(DType):
     """An integer type of 1, 2, 4 or 8 bytes."""
 
@@ -60,7 +60,7 @@ class IntType(DType):
         return self.name
 
 
-@dataclass(frozen=True, eq=True)
+@record(eq=True)
 class VoidType(DType):
     """``void``."""
 
@@ -74,7 +74,7 @@ class VoidType(DType):
         return "void"
 
 
-@dataclass(frozen=True, eq=True)
+@record(eq=True)
 class StringType(DType):
     """D's by-value string; its storage size is ``strsize``."""
 
@@ -92,7 +92,7 @@ class StringType(DType):
         return "string"
 
 
-@dataclass(frozen=True, eq=True)
+@record(eq=True)
 class FloatType(DType):
     """A floating-point type (values can only be traced)."""
 
@@ -107,7 +107,7 @@ class FloatType(DType):
         return self.name
 
 
-@dataclass(frozen=True, eq=True)
+@record(eq=True)
 class PointerType(DType):
     """A pointer; ``userland`` marks user-space addresses."""
 
@@ -128,7 +128,7 @@ class PointerType(DType):
         return f"{inner}*" if inner.endswith("*") else f"{inner} *"
 
 
-@dataclass(frozen=True, eq=True)
+@record(eq=True)
 class ArrayType(DType):
     """A fixed-size array."""
 
@@ -147,8 +147,8 @@ class ArrayType(DType):
         return f"{self.elem} [{self.count}]"
 
 
-@dataclass(eq=False)
-class StructMember:
+@record
+class StructMember(Record):
     """One member of a struct or union, bit-fields included."""
 
     name: str
@@ -158,7 +158,7 @@ class StructMember:
     bits: int = 0  # 0: not a bit-field
 
 
-@dataclass(eq=False)
+@record
 class StructType(DType):
     """A struct or union with C layout."""
 
@@ -176,7 +176,7 @@ class StructType(DType):
         return f"{self.kind} {self.name}" if self.name else f"{self.kind} <anon>"
 
 
-@dataclass(eq=False)
+@record
 class EnumType(DType):
     """An enum and its constants."""
 
@@ -201,7 +201,7 @@ class EnumType(DType):
         return f"enum {self.name}" if self.name else "enum <anon>"
 
 
-@dataclass(frozen=True, eq=True)
+@record(eq=True)
 class Typedef(DType):
     """A named alias of another type."""
 
