@@ -1,10 +1,22 @@
-"""The eBPF instruction set: opcodes, instructions and builders, assembler, disassembler."""
+"""The eBPF instruction set: opcodes, instructions and builders, assembler, disassembler.
+
+The package names are resolved lazily: importing ``pydtrace.bpf.insn`` (every
+run) must not pull in the decoder and disassembler (only ``-S`` needs them).
+"""
 
 from __future__ import annotations
 
-from pydtrace.bpf.asm import assemble, encode, resolve
-from pydtrace.bpf.decode import decode
-from pydtrace.bpf.disasm import disasm
-from pydtrace.bpf.insn import VREG_BASE, Insn, Label
+import importlib
+from typing import Any
 
-__all__ = ["VREG_BASE", "Insn", "Label", "assemble", "decode", "disasm", "encode", "resolve"]
+_EXPORTS = {"VREG_BASE": "insn", "Insn": "insn", "Label": "insn", "assemble": "asm",
+            "encode": "asm", "resolve": "asm", "decode": "decode", "disasm": "disasm"}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pydtrace.bpf' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"pydtrace.bpf.{module}"), name)
