@@ -9,8 +9,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+# decode()/disasm() share their modules' names: import them from
+# pydtrace.bpf.decode / pydtrace.bpf.disasm.
 _EXPORTS = {"VREG_BASE": "insn", "Insn": "insn", "Label": "insn", "assemble": "asm",
-            "encode": "asm", "resolve": "asm", "decode": "decode", "disasm": "disasm"}
+            "encode": "asm", "resolve": "asm"}
 
 __all__ = sorted(_EXPORTS)
 
