@@ -26,6 +26,8 @@ mount_fs() { # TYPE DIR
 missing_packages() {
     command -v gcc >/dev/null 2>&1 || echo gcc
     command -v cpp >/dev/null 2>&1 || echo cpp
+    [ -e /usr/include/x86_64-linux-gnu/asm/unistd_64.h ] || [ -e /usr/include/asm/unistd_64.h ] \
+        || [ "$(uname -m)" != x86_64 ] || echo linux-libc-dev
     command -v mountpoint >/dev/null 2>&1 || echo util-linux
     [ -x /usr/lib/postgresql/15/bin/postgres ] || echo postgresql-15
     [ -x /usr/bin/python3.11 ] || echo python3.11
