@@ -66,12 +66,24 @@ def run_mode(inv: Invocation, procs) -> int:
             sys.stderr.write(f"dtrace: {spec.desc} '{spec.name}' matched {count} "
                              f"probe{plural}\n")
         sys.stderr.flush()
+    if inv.verbose:
+        print_stability(compiled, matched)
     if "destructive" in compiled.analysis.uses and not inv.options["destructive"]:
         raise DTraceError("could not enable tracing: Destructive actions not allowed")
     if inv.options["destructive"] and not quiet:
         sys.stderr.write("dtrace: allowing destructive actions\n")
         sys.stderr.flush()
     return execute(inv, compiled, procs)
+
+
+def print_stability(compiled, matched) -> None:
+    """dtrace -v: the stability report of each program (written to stdout)."""
+    from pydtrace.stability import report
+
+    providers = sorted({p.provider for p in compiled.probes.values()})
+    for spec, _ in matched:
+        sys.stdout.write(report(spec.desc, spec.name, providers))
+    sys.stdout.flush()
 
 
 def execute(inv: Invocation, compiled, procs=None) -> int:
