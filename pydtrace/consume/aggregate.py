@@ -58,7 +58,23 @@ class Aggregation:
         return tuple(out)
 
     def decode_value(self, raw: bytes) -> object:
-        per_cpu = [self.words.unpack_from(raw, off) for off in range(0, len(raw), self.stride)]
+        return self.merge(self.per_cpu_words(raw))
+
+    def per_cpu_words(self, raw: bytes) -> list[tuple]:
+        return [self.words.unpack_from(raw, off) for off in range(0, len(raw), self.stride)]
+
+    def snapshot_percpu(self) -> dict[tuple, list[object]]:
+        """Each entry's value on each CPU (``-x aggpercpu``)."""
+        if not self.plan.keys:
+            raw = self.map.lookup(b"\0\0\0\0")
+            pairs = [(b"", raw)] if raw is not None else []
+        else:
+            pairs = self.map.lookup_batch()
+        return {(self.decode_key(k) if self.plan.keys else ()):
+                [self.merge([w]) for w in self.per_cpu_words(v)] for k, v in pairs}
+
+    def merge(self, per_cpu: list[tuple]) -> object:
+        """One value from the value words of several CPUs."""
         func = self.plan.var.func
         if func in ("count", "sum"):
             return sum(w[0] for w in per_cpu)

@@ -272,7 +272,8 @@ class Session:
             self.write("\n")
             a = aggs[0]
             self.write(F.format_agg_default(a.desc, list(a.snapshot().items()),
-                                            normal=a.normal, options=opts))
+                                            normal=a.normal, options=opts,
+                                            percpu=self.percpu(a)))
             return
         tables = [a.snapshot() for a in aggs]
         rows = F.join_entries([a.desc for a in aggs], tables)
@@ -296,9 +297,13 @@ class Session:
         except DTraceError:
             self.warn(f'couldn\'t set option "{name}" to "{value or ""}": Invalid option name')
 
+    def percpu(self, agg) -> dict | None:
+        """Per-CPU values for ``-x aggpercpu`` (printed under each entry)."""
+        return agg.snapshot_percpu() if self.options.get("aggpercpu", False) else None
+
     def agg_options(self) -> dict[str, object]:
         names = ("aggsortkey", "aggsortrev", "aggsortpos", "aggsortkeypos", "aggzoom",
-                 "encoding", "aggpack", "agghist")
+                 "encoding", "aggpack", "agghist", "stackindent")
         return {n: self.options.get(n, None) for n in names}
 
     def finish(self) -> None:
@@ -315,7 +320,7 @@ class Session:
                 from pydtrace.output import aggfmt as F
 
                 self.write(F.format_agg_default(agg.desc, entries, normal=agg.normal,
-                                                options=opts))
+                                                options=opts, percpu=self.percpu(agg)))
         self.flush()
 
     # ------------------------------------------------------------ drops and signals

@@ -516,19 +516,23 @@ def format_keys(desc: AggDesc, key: tuple, stack_indent: int = STACK_INDENT) -> 
 
 def format_agg_default(desc: AggDesc, entries: Sequence[Entry], *, normal: int = 1,
                        options: Mapping[str, object] | None = None,
-                       sort: bool = True) -> str:
+                       sort: bool = True,
+                       percpu: Mapping[tuple, Sequence[object]] | None = None) -> str:
     """``printa(@a)`` / exit-time text of one aggregation (no leading ``\\n``).
 
     Each entry is its keys, its value and ``"\\n"``; entries are sorted with
-    :func:`sort_entries` unless ``sort`` is False.
+    :func:`sort_entries` unless ``sort`` is False. With ``percpu`` (``-x
+    aggpercpu``) each value is followed by ``[CPU n]`` and that CPU's value.
     """
     options = options or {}
     rows = sort_entries(desc, entries, options) if sort else list(entries)
     indent = _opt_int(options, "stackindent") if "stackindent" in options else STACK_INDENT
     out = []
     for key, val in rows:
-        out.append(format_keys(desc, key, indent) + format_value(desc, val, normal, options)
-                   + "\n")
+        text = format_keys(desc, key, indent) + format_value(desc, val, normal, options)
+        for cpu, cpu_val in enumerate((percpu or {}).get(key, ())):
+            text += f"\n    [CPU {cpu}]" + format_value(desc, cpu_val, normal, options)
+        out.append(text + "\n")
     return "".join(out)
 
 
@@ -581,8 +585,9 @@ def format_agg_joined(descs: Sequence[AggDesc], rows: Sequence[JoinedRow], *,
     normals = normals or [1] * len(descs)
     rows = sort_joined(descs, rows, options) if sort else list(rows)
     out = []
+    indent = _opt_int(options, "stackindent") if "stackindent" in options else STACK_INDENT
     for key, vals in rows:
-        out.append(format_keys(descs[0], key))
+        out.append(format_keys(descs[0], key, indent))
         for d, v, nm in zip(descs, vals, normals, strict=True):
             out.append(format_value(d, v, nm, options))
         out.append("\n")

@@ -222,3 +222,12 @@ def test_sym_keys() -> None:
                                  ((SymKey(0x10, "genunix`a"),), 1)])
     assert got == ("  " + "genunix`a".ljust(50) + "                1\n"
                    + "  " + "genunix`b".ljust(50) + "                1\n")
+
+
+def test_aggpercpu_prints_each_cpu_under_the_value() -> None:
+    from pydtrace.output.aggfmt import AggDesc, AggKind, format_agg_default
+
+    desc = AggDesc("c", AggKind.COUNT, [], (), 1)
+    text = format_agg_default(desc, [((), 5)], percpu={(): [2, 3]})
+    assert text == ("                5\n    [CPU 0]                2\n"
+                    "    [CPU 1]                3\n")
