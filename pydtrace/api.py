@@ -61,19 +61,11 @@ def parse_source(spec: ProgramSpec, inv: Invocation, target: int | None):
     return program, env, source
 
 
-def apply_pragmas(program: A.Program, options: Options) -> None:
-    for item in program.items:
-        if not isinstance(item, A.Pragma) or len(item.words) < 2 or item.words[0] != "D":
-            continue
-        if item.words[1] == "option":
-            for word in item.words[2:]:
-                name, _, value = word.partition("=")
-                try:
-                    options.set(name, value if "=" in word else None)
-                except DTraceError as exc:
-                    raise DCompileError("D_PRAGMA_OPTSET", f"failed to set option '{name}'"
-                                        f"{' to ' + repr(value) if value else ''}: "
-                                        "Invalid option name", item.line) from exc
+def apply_pragmas(program: A.Program, options: Options, registry=None) -> list:
+    """#pragma D lines (sema.pragmas); returns the pragmas still pending."""
+    from pydtrace.sema.pragmas import apply
+
+    return apply(program, options, registry)
 
 
 def match_clauses(program: A.Program, registry, zdefs: bool) -> list[list]:
@@ -117,11 +109,12 @@ def compile_invocation(inv: Invocation):
     lines: list[str] = []
     target = inv.target_pids[0] if inv.target_pids else (inv.pids[0] if inv.pids else None)
     sources: list[Source] = []  # per program: its text and -C line map
+    pending: list = []  # #pragma attributes/binding waiting for their identifier
     for spec in inv.programs:
         source = Source(spec.text)
         try:
             program, env, source = parse_source(spec, inv, target)
-            apply_pragmas(program, inv.options)
+            pending += [(p, spec, source) for p in apply_pragmas(program, inv.options, registry)]
             if not inv.options["argref"]:
                 check_unused(env)
             probes = match_clauses(program, registry, bool(inv.options["zdefs"]))
@@ -140,6 +133,14 @@ def compile_invocation(inv: Invocation):
         checker = Checker(inv.options["strsize"])
         checker.clause_probes = dict(zip(whole.clauses, all_probes, strict=False))
         analysis = checker.check(whole)
+        if pending:
+            from pydtrace.sema.pragmas import check_unused
+
+            for p, spec, source in pending:
+                try:
+                    check_unused([p], analysis)
+                except DCompileError as err:
+                    raise compile_error(spec, source.relocate(err), errtags) from err
         compiled = ProgramBuilder(analysis, inv.options, lines).build(whole, all_probes)
     except DCompileError as err:
         if len(sources) == 1:  # -C: back to the script's (or its header's) line

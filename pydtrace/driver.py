@@ -26,7 +26,7 @@ def start_processes(inv: Invocation):
     try:
         for letter, arg in inv.processes:
             if letter == "c":
-                procs.create(arg)
+                procs.create(arg, str(inv.options["evaltime"]))
             else:
                 from pydtrace.invocation import parse_pid
 

@@ -28,6 +28,9 @@ def record_value(g: ClauseGen, node: A.Expr) -> Field:
             size = min(size, t.count + 1)
         fld = g.info.layout.add(size, "string", align=1)
         copy_string(g, g.record, fld.offset, node, size, pad=False)
+        from pydtrace.codegen.subr import null_string_fault
+
+        null_string_fault(g, node)
         return fld
     size = t.size if t.size in (1, 2, 4, 8) else 8
     signed = bool(getattr(t, "signed", False)) and not t.is_pointer
@@ -114,6 +117,7 @@ def act_ustack(g: ClauseGen, n: A.Call) -> None:
 
 
 ACTIONS["ustack"] = act_ustack
+ACTIONS["jstack"] = act_ustack  # codegen.ustacks: jstackframes frames, no Java helper strings
 
 
 def act_speculation(g: ClauseGen, n: A.Call) -> None:

@@ -165,6 +165,11 @@ def compile_effect(g: ClauseGen, expr: A.Expr) -> None:
 
         lower_assign(g, expr)
         return
+    if type(t).__name__ == "StructType" and isinstance(expr, A.Assign):  # D structs
+        from pydtrace.codegen.dstructs import assign_struct
+
+        assign_struct(g, expr)
+        return
     if not (t.is_scalar or t.is_string):
         raise DCompileError("D_CG_EXPR", "expression statement not supported",
                             expr.line or None)

@@ -67,8 +67,12 @@ def pointer_loc(g: ClauseGen, ptr_node: A.Expr, off: int = 0) -> Loc:
 
 def locate(g: ClauseGen, node: A.Expr) -> Loc:
     """Where the value of the lvalue ``node`` lives."""
+    from pydtrace.codegen.dstructs import dynvar_loc
     from pydtrace.sema.dmembers import member_of
 
+    dyn = dynvar_loc(g, node)  # self->s, this->s, a[k] of a struct type
+    if dyn is not None:
+        return dyn
     if isinstance(node, A.Ident) and node.name in g.an.symbols.globals:
         var = g.an.symbols.globals[node.name]
         ptr = g.em.vreg()
@@ -128,6 +132,8 @@ def load(g: ClauseGen, loc: Loc, t: T.DType, node: A.Node) -> int:
     size = r.size if r.size in (1, 2, 4, 8) else 8
     base, off = loc.base, loc.off
     if not loc.direct:
+        if not (loc.userland or loc.kernel):
+            scratch_read_check(g, loc, size)
         off = read_memory(g, loc.base, loc.off, size, loc.userland)
         base = R10
     if not loc.bits:
@@ -137,6 +143,39 @@ def load(g: ClauseGen, loc: Loc, t: T.DType, node: A.Node) -> int:
     g.em.emit(I.alu64_imm(O.LSH, reg, 64 - loc.bit_offset - loc.bits))
     g.em.emit(I.alu64_imm(O.ARSH if is_signed(t) else O.RSH, reg, 64 - loc.bits))
     return reg
+
+
+STATE_WINDOW = 40960  # past the per-CPU state value (machine state + scratch)
+
+
+def scratch_read_check(g: ClauseGen, loc: Loc, size: int) -> None:
+    """A read through a pointer into scratch memory must stay inside what the
+    clause allocated (else ``invalid address``) and be aligned (else ``invalid
+    alignment``), like the stores (``scratch_loc``); other addresses are read
+    as they are."""
+    from pydtrace.codegen.context import STATE_REG
+    from pydtrace.codegen.faults import fault_label
+    from pydtrace.codegen.layout import STATE_SCRATCH
+    from pydtrace.codegen.subr import as_scalar, fault_addr
+
+    em = g.em
+    addr = em.copy(loc.base)
+    if loc.off:
+        em.emit(I.add64_imm(addr, loc.off))
+    addr = as_scalar(g, addr)
+    off = em.copy(addr)
+    em.emit(I.alu64_reg(O.SUB, off, as_scalar(g, STATE_REG)))
+    outside = em.new_label("nscr")
+    em.emit(I.jmp_imm(O.JGE, off, STATE_WINDOW, outside))
+    lo = STATE_SCRATCH + g.an.symbols.this_size
+    hi = lo + g.scratch_next * g.slot_size
+    em.emit(I.jmp_imm(O.JLT, off, lo, fault_label(g, FAULT_BADADDR, fault_addr(g, addr))))
+    em.emit(I.jmp_imm(O.JGT, off, hi - size,
+                      fault_label(g, FAULT_BADADDR, fault_addr(g, addr))))
+    if size in (2, 4, 8):
+        em.emit(I.alu64_imm(O.AND, off, size - 1))
+        em.emit(I.jmp_imm(O.JNE, off, 0, fault_label(g, FAULT_BADALIGN, fault_addr(g, addr))))
+    em.label(outside)
 
 
 def store(g: ClauseGen, loc: Loc, t: T.DType, value: int, node: A.Node) -> None:

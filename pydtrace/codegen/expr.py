@@ -92,14 +92,18 @@ def load_builtin(g: ClauseGen, name: str, node: A.Node) -> int:
     if name.startswith("arg") and name[3:].isdigit():
         return load_state(g, STATE_ARGS + 8 * int(name[3:]))
     if name in ("pid", "tid"):
-        r = em.call(H.GET_CURRENT_PID_TGID)
+        from pydtrace.codegen import subject as S  # sched:::on-cpu: the incoming thread
+
+        r = S.pid_tgid(g) if S.uses_subject(g) else em.call(H.GET_CURRENT_PID_TGID)
         if name == "pid":
             em.emit(I.alu64_imm(O.RSH, r, 32))
         else:
             em.emit(I.mov32(r, r))
         return r
     if name in ("uid", "gid"):
-        r = em.call(H.GET_CURRENT_UID_GID)
+        from pydtrace.codegen import subject as S
+
+        r = S.uid_gid(g) if S.uses_subject(g) else em.call(H.GET_CURRENT_UID_GID)
         if name == "gid":
             em.emit(I.alu64_imm(O.RSH, r, 32))
         else:
@@ -383,7 +387,7 @@ def lower_call(g: ClauseGen, n: A.Call) -> int:
         from pydtrace.codegen import kernel
 
         return kernel.lower_call(g, n)
-    if n.name in ("ustack", "usym", "ufunc", "uaddr", "umod"):
+    if n.name in ("ustack", "jstack", "usym", "ufunc", "uaddr", "umod"):
         from pydtrace.codegen import ustacks
 
         return ustacks.lower_call(g, n)

@@ -229,7 +229,9 @@ def ctx_reg(g: ClauseGen) -> int:
 def load_builtin(g: ClauseGen, name: str, node: A.Node) -> int:
     em = g.em
     if name == "curthread":
-        return em.call(H.GET_CURRENT_TASK)
+        from pydtrace.codegen import subject as S  # sched:::on-cpu: the incoming thread
+
+        return S.task(g) if S.uses_subject(g) else em.call(H.GET_CURRENT_TASK)
     if name == "stackdepth":
         buf = scratch_ptr_for_stack(g)
         n = em.call(H.GET_STACK, [ctx_reg(g), buf, ("imm", MAX_FRAMES * 8 if
@@ -273,10 +275,17 @@ def lower_call(g: ClauseGen, n: A.Call) -> int:
     if n.name == "stack":
         g.an.uses.add("stack")
         keys = getattr(g.an, "stack_key_frames", set())
-        keys.add(stack_frames(g, n))
+        nframes = stack_frames(g, n)
+        keys.add(nframes)
         g.an.stack_key_frames = keys  # type: ignore[attr-defined]  # sizes the stack map
         sid = em.call(H.GET_STACKID, [ctx_reg(g), ("map", STACK_MAP),
                                       ("imm", BPF_F_REUSE_STACKID)])
+        # key = nframes << 32 | (u32)id: stack(3) and stack(5) keys print 3 and 5 frames
+        em.emit(I.mov32(sid, sid))
+        hi = em.vreg()
+        em.emit(I.mov64_imm(hi, nframes))
+        em.emit(I.alu64_imm(O.LSH, hi, 32))
+        em.emit(I.alu64_reg(O.OR, sid, hi))
         return sid
     return compile_int(g, n.args[0])
 
@@ -380,7 +389,7 @@ def uses_ctx(node) -> bool:
 
     if isinstance(node, list):
         return any(uses_ctx(x) for x in node)
-    if isinstance(node, A.Call) and node.name in ("stack", "ustack"):
+    if isinstance(node, A.Call) and node.name in ("stack", "ustack", "jstack"):
         return True
     if isinstance(node, A.Ident) and node.name in ("caller", "stackdepth", "ucaller",
                                                    "ustackdepth"):  # codegen.ustacks too

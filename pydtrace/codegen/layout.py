@@ -6,7 +6,8 @@ Machine state, one per CPU (the ``state`` per-CPU array map, key 0)::
     +--------+--------------------------------+--------+--------+--------+--------+
     |probe id| arg0 .. arg9 (10 x u64)        |  ts    | errno  | drops  | aggdrop|
     +--------+--------------------------------+--------+--------+--------+--------+
-    128: scratch (strings and other big temporaries, strsize-sized slots)
+    128: subject task (codegen.subject; only stored when a script enables sched:::on-cpu)
+    136: scratch (strings and other big temporaries, strsize-sized slots)
 
 Globals (``globals`` array map, key 0, shared by all CPUs)::
 
@@ -35,7 +36,8 @@ STATE_ERRNO = 96
 STATE_DROPS = 104
 STATE_AGGDROPS = 112
 STATE_DYNDROPS = 120
-STATE_SCRATCH = 128
+STATE_TASK = 128
+STATE_SCRATCH = 136
 
 GLOBAL_ACTIVITY = 0
 GLOBAL_WALLOFF = 8  # CLOCK_REALTIME - CLOCK_MONOTONIC, in ns, set by the consumer

@@ -64,9 +64,12 @@ def lower_extern(g: ClauseGen, n: A.ExternIdent) -> int:
 
 def string_mem(g: ClauseGen, node: A.Expr) -> int:
     """Pointer to a scratch copy of a string read from memory (stringof, casts)."""
+    from pydtrace.codegen.dstructs import string_member
     from pydtrace.codegen.kernel import string_from
 
-    ptr = string_from(g, node)
+    ptr = string_member(g, node)  # s.name, q->name, self->s.name (D structs)
+    if ptr is None:
+        ptr = string_from(g, node)
     if ptr is None:
         raise unsupported(node, "reading strings from memory")
     return ptr

@@ -154,6 +154,9 @@ class ProgramBuilder:
         for epid, probes in enumerate(clause_probes, 1):
             for p in probes:
                 epids_of.setdefault(p, []).append(epid)
+        from pydtrace.codegen.subject import subject_slot
+
+        self.subject = any(subject_slot(p) >= 0 for p in epids_of)  # codegen.subject
         for probe, epids in epids_of.items():
             if probe.kind == "error":
                 continue  # called from fault stubs, never attached
@@ -171,7 +174,8 @@ class ProgramBuilder:
         labels = [f"c{e}" for e in epids]
         name = f"dt_{kind}_{probes[0].id}"
         items = trampoline(kind, probes[0].id, labels, use_ts="timestamp" in self.an.uses,
-                           probes=probes, prog_name=name, cpu=self.options["cpu"])
+                           probes=probes, prog_name=name, cpu=self.options["cpu"],
+                           subject=getattr(self, "subject", False))
         if KINDS[kind].select is not None:
             self.extra_maps.append(syscall_table(name, probes))
         for e in epids:

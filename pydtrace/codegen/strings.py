@@ -124,7 +124,12 @@ def scratch_ptr(g: ClauseGen) -> int:
 
 
 def execname_ptr(g: ClauseGen) -> int:
+    from pydtrace.codegen import subject as S  # sched:::on-cpu: the incoming thread
+
     buf = scratch_ptr(g)
+    if S.uses_subject(g):
+        S.comm(g, buf, 0, COMM_SIZE)
+        return buf
     g.em.call_void(H.GET_CURRENT_COMM, [buf, ("imm", COMM_SIZE)])
     return buf
 
@@ -176,7 +181,12 @@ def copy_string(g: ClauseGen, base: int, off: int, node: A.Expr, size: int,
         store_literal(g, base, off, lit, size if pad else min(size, len(lit) + 1))
         return
     if isinstance(node, A.Ident) and node.name == "execname" and size >= COMM_SIZE:
-        g.em.call_void(H.GET_CURRENT_COMM, [("reg+", base, off), ("imm", COMM_SIZE)])
+        from pydtrace.codegen import subject as S
+
+        if S.uses_subject(g):
+            S.comm(g, base, off, COMM_SIZE)
+        else:
+            g.em.call_void(H.GET_CURRENT_COMM, [("reg+", base, off), ("imm", COMM_SIZE)])
         if pad and size > COMM_SIZE:
             zero_fill(g, base, off + COMM_SIZE, size - COMM_SIZE)
         return

@@ -14,6 +14,7 @@ from pydtrace.bpf import insn as I
 from pydtrace.bpf import opcodes as O
 from pydtrace.codegen import subr_loops as L
 from pydtrace.codegen.context import STATE_REG, ClauseGen
+from pydtrace.codegen.layout import STATE_TS
 from pydtrace.errors import DCompileError
 from pydtrace.lang import ast as A
 
@@ -438,8 +439,12 @@ def s_copyinstr(g: ClauseGen, n: A.Call):
     em = g.em
     addr = em.copy(compile_int(g, n.args[0]))
     dst = g.scratch_slot()
-    if len(n.args) > 1:
+    if len(n.args) > 1:  # maxlen characters when maxlen < strsize (then the NUL)
         size = em.copy(compile_int(g, n.args[1]))
+        full = em.new_label("cismax")
+        em.emit(I.jmp_imm(O.JGE, size, g.strsize, full))
+        em.emit(I.add64_imm(size, 1))
+        em.label(full)
         clamp(g, size, 1, g.strsize)
     else:
         size = ("imm", g.strsize)
@@ -493,7 +498,9 @@ def clause_start(g: ClauseGen, clause: A.Clause) -> None:
     tokenization in progress) in the first scratch slot of every clause, so
     ``strtok(NULL, ...)`` continues in later clauses of the same firing."""
     if "strtok" in g.an.uses:
-        g.strtok_slot = g.scratch_slot()  # type: ignore[attr-defined]
+        # two slots: the string and position, then the firing's timestamp (the
+        # state survives firings; a stale one means no tokenization in progress)
+        g.strtok_slot = g.scratch_slot(2)  # type: ignore[attr-defined]
         g.scratch_pin()
 
 
@@ -505,20 +512,31 @@ def s_strtok(g: ClauseGen, n: A.Call):
     em = g.em
     buf = g.strtok_slot  # type: ignore[attr-defined]
     posoff = buf + g.slot_size - 8
+    stampoff = buf + g.slot_size
+    stamp = em.vreg()
+    em.emit(I.ldx(O.DW, stamp, STATE_REG, STATE_TS))
     first = n.args[0]
     if string_like(g.an.types[first].resolve()):
         ptr = string_ptr(g, first)
         em.call_void(H.PROBE_READ_KERNEL_STR, [("reg+", STATE_REG, buf), ("imm", g.strsize),
                                                ptr])
         em.emit(I.st_imm(O.DW, STATE_REG, posoff, 0))
+        em.emit(I.stx(O.DW, STATE_REG, stampoff, stamp))
     else:  # NULL continues; another address starts over on that string
         addr = compile_int(g, first)
-        cont = em.new_label("tkcont")
+        cont, started = em.new_label("tkcont"), em.new_label("tkstarted")
         em.emit(I.jmp_imm(O.JEQ, addr, 0, cont))
         em.call_void(H.PROBE_READ_KERNEL_STR, [("reg+", STATE_REG, buf), ("imm", g.strsize),
                                                addr])
         em.emit(I.st_imm(O.DW, STATE_REG, posoff, 0))
-        em.label(cont)
+        em.emit(I.stx(O.DW, STATE_REG, stampoff, stamp))
+        em.emit(I.ja(started))
+        em.label(cont)  # continuing: only what this firing started
+        old = em.vreg()
+        em.emit(I.ldx(O.DW, old, STATE_REG, stampoff))
+        em.emit(I.jmp_reg(O.JEQ, old, stamp, started))
+        em.emit(I.st_imm(O.DW, STATE_REG, posoff, -1))
+        em.label(started)
     delims, _ = str_input(g, n.args[1])
     tokmap = slots_for(g, L.TOKMAP_SIZE)
     for k in range(0, L.TOKMAP_SIZE, 8):
@@ -976,3 +994,17 @@ def lower_call(g: ClauseGen, n: A.Call) -> int:
             g.em.label(skip)
         return out
     raise unsupported(n, n.name)
+
+
+def null_string_fault(g: ClauseGen, node: A.Expr) -> None:
+    """Recording a NULL string (strstr/strchr/strrchr miss, strtok's end) is an
+    ``invalid address (0x0)`` fault, as DTrace reads the string at address 0."""
+    from pydtrace.codegen.faults import fault_label
+
+    while node in g.an.rewrites:
+        node = g.an.rewrites[node]
+    found = getattr(g, "string_found", {}).get(node)
+    if found is None:
+        return
+    zero = g.em.mov_imm(0)
+    g.em.emit(I.jmp_imm(O.JEQ, found, 0, fault_label(g, FAULT_BADADDR, fault_addr(g, zero))))

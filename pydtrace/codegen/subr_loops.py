@@ -177,14 +177,20 @@ def cb_digits(label: str, limit: int) -> list[Item]:
     return cb.items
 
 
+CHILL_READS = 32
+
+
 def cb_chill(label: str) -> list[Item]:
-    """Spins until ktime_get_ns() >= X1."""
+    """Spins until ktime_get_ns() >= X1 (several clock reads per iteration: the
+    loop's iteration limit alone would end a long chill() early)."""
     from pydtrace.bpf import helpers as H
 
     cb = CB(label)
     stop = cb.lbl("stop")
-    cb.e(I.mov64(R6, R2), I.call_helper(H.KTIME_GET_NS), I.ldx(O.DW, R1, R6, CTX_X1),
-         I.jmp_reg(O.JGE, R0, R1, stop))
+    cb.e(I.mov64(R6, R2))
+    for _ in range(CHILL_READS):
+        cb.e(I.call_helper(H.KTIME_GET_NS), I.ldx(O.DW, R1, R6, CTX_X1),
+             I.jmp_reg(O.JGE, R0, R1, stop))
     cb.ret(0)
     cb.at(stop)
     cb.ret(1)

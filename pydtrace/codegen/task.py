@@ -22,7 +22,9 @@ def load_ppid(g: ClauseGen) -> int:
     except (ImportError, LookupError, OSError) as exc:
         raise DCompileError("D_CG_EXPR", f"ppid needs kernel BTF: {exc}") from exc
     em = g.em
-    task = em.call(H.GET_CURRENT_TASK)
+    from pydtrace.codegen import subject as S  # sched:::on-cpu: the incoming thread
+
+    task = S.task(g) if S.uses_subject(g) else em.call(H.GET_CURRENT_TASK)
     slot = em.stack_alloc(8)
     em.call_void(H.PROBE_READ_KERNEL, [("fp", slot), ("imm", 8), ("reg+", task, parent_off)])
     parent = em.vreg()

@@ -140,7 +140,12 @@ def args_rawtp(out: list[Item], probes: list) -> None:
     """rawtp probes: the context is the tracepoint's arguments as u64s, each
     zero-extended from its own size (signed ones are sign-extended here); only
     the tracepoint's own arguments are read (the kernel refuses more).
-    Layout entries are (context slot, size, signed): argI = ctx[slot]."""
+    Layout entries are (context slot, size, signed): argI = ctx[slot].
+    Stable providers add (subject task slot, filter): see codegen.subject."""
+    if len(probes[0].data) > 3 and probes[0].data[3]:
+        from pydtrace.codegen.subject import emit_filter
+
+        emit_filter(out, probes[0].data[3])
     layout = probes[0].data[1]
     for i, (slot, size, signed) in enumerate(layout):
         out.append(I.ldx(O.DW, O.R1, O.R6, 8 * slot))
@@ -268,7 +273,7 @@ KINDS = {
     "tracepoint": Kind(sc.BPF_PROG_TYPE_TRACEPOINT, None, cookie=True,
                        fill_probes=args_tracepoint, group_key=lambda p: p.data),
     "rawtp": Kind(sc.BPF_PROG_TYPE_RAW_TRACEPOINT, None, cookie=True,
-                  fill_probes=args_rawtp, group_key=lambda p: p.data[1]),
+                  fill_probes=args_rawtp, group_key=lambda p: p.data[1:]),  # [2]: subject
     # fbt: kprobes (pt_regs as for uprobes) or, one program per function, fentry/fexit
     "kprobe_entry": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
     "kprobe_return": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_return, cookie=True),
@@ -280,6 +285,8 @@ KINDS = {
     "uprobe_entry": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
     "uprobe_return": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_return, cookie=True),
     "uprobe_offset": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
+    "uprobe_ret": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_ret, cookie=True),  # needs R0
+
     "usdt": Kind(sc.BPF_PROG_TYPE_KPROBE, None, cookie=True, fill_probes=U.args_usdt,
                  group_key=U.usdt_args),
 }
@@ -287,8 +294,9 @@ KINDS = {
 
 def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
                use_ts: bool, probes: list | None = None, prog_name: str = "",
-               cpu: int | None = None) -> list[Item]:
-    """``cpu`` (``-x cpu=N``): probes other than BEGIN/END fire only on CPU N."""
+               cpu: int | None = None, subject: bool = False) -> list[Item]:
+    """``cpu`` (``-x cpu=N``): probes other than BEGIN/END fire only on CPU N.
+    ``subject``: store the probe's subject task in the state (codegen.subject)."""
     k = KINDS[kind]
     out: list[Item] = [I.mov64(O.R6, O.R1)]
     if k.select is not None:
@@ -316,6 +324,10 @@ def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
         k.fill_args(out)
     if use_ts:
         out += [I.call_helper(H.KTIME_GET_NS), I.stx(O.DW, O.R7, STATE_TS, O.R0)]
+    if subject:
+        from pydtrace.codegen.subject import store_task
+
+        store_task(out, probes or [])
     for label in clause_labels:
         out += [I.mov64(O.R1, O.R7), I.mov64(O.R2, O.R6), I.call_local(label)]
     out += [I.Label("tr.out"), I.mov64_imm(O.R0, 0), I.exit_insn()]

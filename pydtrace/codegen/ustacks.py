@@ -22,14 +22,15 @@ USTACK_MAP = "ustacks"
 UPIDS_MAP = "upids"
 UPIDS_ENTRIES = 16384
 USTACK_ENTRIES = 4096
-UCALLS = {"ustack", "usym", "ufunc", "uaddr", "umod"}
+UCALLS = {"ustack", "jstack", "usym", "ufunc", "uaddr", "umod"}
 
 
 def ustack_frames(g: ClauseGen, n: A.Call) -> int:
     if n.args:
         c = g.an.consts.get(n.args[0])
         return max(1, min(MAX_FRAMES, c or 1))
-    return max(1, min(MAX_FRAMES, int(g.options["ustackframes"])))
+    opt = "jstackframes" if n.name == "jstack" else "ustackframes"
+    return max(1, min(MAX_FRAMES, int(g.options[opt])))
 
 
 def load_builtin(g: ClauseGen, name: str) -> int:
@@ -81,13 +82,16 @@ def lower_call(g: ClauseGen, n: A.Call) -> int:
     from pydtrace.codegen.expr import compile_int
 
     em = g.em
-    if n.name == "ustack":
+    if n.name in ("ustack", "jstack"):
         frames = getattr(g.an, "ustack_key_frames", set())
-        frames.add(ustack_frames(g, n))
+        nframes = ustack_frames(g, n)
+        frames.add(nframes)
         g.an.ustack_key_frames = frames  # type: ignore[attr-defined]  # sizes the map
         sid = em.call(H.GET_STACKID, [ctx_reg(g), ("map", USTACK_MAP),
                                       ("imm", BPF_F_USER_STACK | BPF_F_REUSE_STACKID)])
         em.emit(I.mov32(sid, sid))
+        # ids are < USTACK_ENTRIES: bits 24-30 carry nframes (bit 31: a failed lookup)
+        em.emit(I.alu64_imm(O.OR, sid, nframes << 24))
         pid = tgid(g)
         em.emit(I.alu64_imm(O.LSH, pid, 32))
         em.emit(I.alu64_reg(O.OR, sid, pid))

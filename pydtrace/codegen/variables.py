@@ -115,7 +115,9 @@ def build_key(g: ClauseGen, var: DynVar, node: A.Expr) -> int | tuple:
     it = iter(keys)
     for off, fsize, kind in fields:
         if kind == "tid":
-            r = em.call(H.GET_CURRENT_PID_TGID)
+            from pydtrace.codegen import subject as S  # sched:::on-cpu: the incoming thread
+
+            r = S.pid_tgid(g) if S.uses_subject(g) else em.call(H.GET_CURRENT_PID_TGID)
             em.emit(I.stx(O.DW, base, boff + off, r))
         elif kind == "int":
             em.emit(I.stx(O.DW, base, boff + off, compile_int(g, next(it))))

@@ -92,7 +92,8 @@ def uniform_prefix(lens: bytes, len_word: bytes, epids: bytes, epid_word: bytes,
 
 def bulk_printer(info, write: Callable[[str], None]) -> BulkPrintf | None:
     """A bulk formatter for the clause, when its records allow one."""
-    if len(info.actions) != 1 or not isinstance(info.actions[0], C.PrintfAct):
+    if len(info.actions) != 1 or not isinstance(info.actions[0], C.PrintfAct) \
+            or info.actions[0].func != "printf":  # system()/freopen() act, not print
         return None
     act = info.actions[0]
     fmt, codes = [], []

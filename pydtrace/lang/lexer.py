@@ -248,7 +248,7 @@ class Lexer:
             sub = str(words[1][1])
             if sub not in _D_PRAGMAS and sub not in _DIR_PRAGMAS:
                 raise self._error("D_PRAGMA_INVAL", f"invalid D pragma: {sub}", line)
-            if sub == "line":
+            if sub in ("line", "error"):
                 return self._dir_pragma(words[1:], line)
         elif name in _DIR_PRAGMAS:
             return self._dir_pragma(words, line)
@@ -260,6 +260,9 @@ class Lexer:
         if words[0][1] == "line":
             self._line_marker(words[1:], line, "line", offset=1)
             return None
+        if words[0][1] == "error":  # dt_pragma_error: the words, each followed by a blank
+            text = "".join(f"{w[1]} " for w in words[1:] if w[0] != "INT")
+            raise self._error("D_PRAGERR", f"#error: {text}", line)
         return self._tok(T.PRAGMA, "#" + str(words[0][1]), [str(w[1]) for w in words], line)
 
     def _line_marker(self, words: list, line: int, name: str, offset: int) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydtrace.errors import DCompileError
 from pydtrace.lang import ast as A
+from pydtrace.lang import protos as P
 from pydtrace.lang import tokens as T
 from pydtrace.lang.lexer import _SPEC_START, Lexer, split_probe_desc
 from pydtrace.lang.macros import MacroEnv
@@ -214,8 +215,8 @@ class Parser:
             if isinstance(target, A.Index) and id(target.base) not in self.parenthesized:
                 target, keys = target.base, target.keys
                 if isinstance(target, A.Index) and isinstance(target.base, A.AggRef):
-                    raise DCompileError("D_AGG_MDIM", "multi-dimensional indexing of "
-                                        f"aggregation @{target.base.name} is not permitted",
+                    raise DCompileError("D_AGG_MDIM", "improper attempt to reference "
+                                        f"@{target.base.name} as a multi-dimensional array",
                                         line)
             if isinstance(target, A.AggRef):
                 return A.AggStmt(target.name, keys, expr.value.name, expr.value.args, line=line)
@@ -535,6 +536,8 @@ class Parser:
         members = []
         while True:
             line = self.peek().line
+            if self.peek().kind in (";", ","):
+                raise DCompileError("D_DECL_MNAME", "member declaration requires a name", line)
             name, derived = (None, []) if self.peek().kind == ":" else self._parse_declarator("no")
             bits = self._parse_conditional_expression() if self.accept(":") else None
             members.append(A.Member(A.TypeName(spec, derived, line=line), name, bits, line=line))
@@ -578,6 +581,9 @@ class Parser:
         tok = self.peek()
         if tok.kind == T.IDENT and abstract != "yes":
             name = self.advance().value
+            if name in self.type_names and self.peek().kind == T.IDENT:
+                raise DCompileError("D_DECL_IDENT", "old-style declaration or incorrect type "
+                                    "specified", tok.line, file=tok.file)
         elif tok.kind == "(" and self._nested_declarator_follows(abstract):
             self.advance()
             name, inner = self._parse_declarator(abstract)
@@ -610,9 +616,11 @@ class Parser:
         tok = self.expect("[")
         if self.accept("]"):
             return A.Array(line=tok.line)
-        if self.is_type_token():
-            params, _ = self._parse_parameter_type_list()
+        if self.is_type_token() or self.peek().kind in T.STORAGE_CLASSES \
+                or self.peek().kind == "...":
+            params, varargs = self._parse_parameter_type_list()
             self.expect("]")
+            P.check_prototype(params, varargs, params, "array", P.ANON, tok.line)
             array = A.Array(keys=[p.type for p in params], line=tok.line)
             self.array_params[id(array)] = params
             return array
@@ -621,12 +629,15 @@ class Parser:
         return A.Array(size, line=tok.line)
 
     # BNF: function: '(' [ parameter_type_list ] ')'
-    def _parse_function(self) -> A.Function:
+    def _parse_function(self, check: bool = True) -> A.Function:
         tok = self.expect("(")
         if self.accept(")"):
             return A.Function(line=tok.line)
         params, varargs = self._parse_parameter_type_list()
         self.expect(")")
+        if check:
+            P.check_prototype(params, varargs, params, "function",
+                              P.VARARGS | P.VOID | P.ANON, tok.line)
         return A.Function(params, varargs, line=tok.line)
 
     # BNF: parameter_type_list: '...' | parameter_declaration { ',' parameter_declaration }
@@ -644,7 +655,10 @@ class Parser:
     # BNF: parameter_declaration: declaration_specifiers [ declarator | abstract_declarator ]
     def _parse_parameter_declaration(self) -> A.Param:
         line = self.peek().line
-        _, spec = self._parse_declaration_specifiers(storage=False, required=True)
+        classes, spec = self._parse_declaration_specifiers(storage=True, required=True)
+        if any(c != "register" for c in classes):
+            raise DCompileError("D_DECL_PARMCLASS", "inappropriate storage class for function "
+                                "or associative array parameter", line)
         name, derived = self._parse_declarator("maybe")
         return A.Param(A.TypeName(spec, derived, line=line), name, line=line)
 
@@ -708,6 +722,7 @@ class Parser:
     def _parse_provider_definition(self) -> A.ProviderDecl:
         tok = self.advance()
         name = self.expect(T.IDENT).value
+        P.check_provider_name(name, tok.line)
         self.expect("{")
         probes = []
         while not self.accept("}"):
@@ -719,7 +734,10 @@ class Parser:
     def _parse_provider_probe(self) -> A.ProbeProto:
         tok = self.expect("probe")
         name = self.expect(T.IDENT).value
-        args = self._parse_function().params
-        xargs = self._parse_function().params if self.accept(":") else None
+        args = self._parse_function(check=False)
+        xargs = self._parse_function(check=False) if self.accept(":") else None
         self.expect(";")
+        P.check_probe(name, args.params, args.varargs, xargs and xargs.params,
+                    bool(xargs and xargs.varargs), tok.line)
+        args, xargs = args.params, xargs and xargs.params
         return A.ProbeProto(name, args, xargs, line=tok.line)

@@ -30,16 +30,20 @@ def format_stack(pcs, indent: int = 14) -> str:
     return "\n" + "".join(" " * indent + f + "\n" for f in frames(pcs))
 
 
-def stack_key(stack_id: int):
-    """The StackKey of a stack id from the stack-trace map."""
+def stack_key(value: int):
+    """The StackKey of a ``nframes << 32 | stack id`` key (codegen.kernel.lower_call)."""
     from pydtrace.output.aggfmt import StackKey
 
+    value &= 0xFFFFFFFFFFFFFFFF
+    stack_id, nframes = value & 0xFFFFFFFF, value >> 32
     raw = None
-    if _STACK_MAPS and stack_id >= 0:
-        raw = _STACK_MAPS[0].lookup(struct.pack("<I", stack_id & 0xFFFFFFFF))
+    if _STACK_MAPS and stack_id < 0x80000000:  # a negative id: bpf_get_stackid failed
+        raw = _STACK_MAPS[0].lookup(struct.pack("<I", stack_id))
     if raw is None:
         return StackKey((), ())
     pcs = tuple(p for p in struct.unpack(f"<{len(raw) // 8}Q", raw) if p)
+    if nframes:
+        pcs = pcs[:nframes]
     return StackKey(pcs, frames(pcs))
 
 

@@ -101,12 +101,15 @@ def ustack_key(value: int):
     from pydtrace.output.aggfmt import StackKey
 
     pid, sid = value >> 32, value & 0xFFFFFFFF
+    nframes = (sid >> 24) & 0x7F  # codegen.ustacks.lower_call
     raw = None
     if "ustacks" in _MAPS and sid < 0x80000000:
-        raw = _MAPS["ustacks"].lookup(struct.pack("<I", sid))
+        raw = _MAPS["ustacks"].lookup(struct.pack("<I", sid & 0xFFFFFF))
     if raw is None:
         return StackKey((), ())
     pcs = tuple(p for p in struct.unpack(f"<{len(raw) // 8}Q", raw) if p)
+    if nframes:
+        pcs = pcs[:nframes]
     return StackKey(pcs, tuple(frame(pid, pc) for pc in pcs))
 
 

@@ -8,10 +8,20 @@ Functions come from ``.symtab`` and ``.dynsym``. Probes are uprobes through the
 uprobe PMU with a pid filter, placed by file offset (PIE or not: the link-time
 address is turned into an offset through the PT_LOAD headers).
 
-Limits: return probes are uretprobes, so arg0 (the returning instruction's
-offset in DTrace) is 0; a glob in the probe name creates entry and return
-probes only (offset probes need an instruction decoder to enumerate);
-libraries dlopen()ed after the probes were created are not instrumented.
+Return probes: when the function's bytes decode (elf.x86len), one uprobe on
+each instruction leaving it (``ret``, ``ret imm16``, a tail-call ``jmp`` out of
+the function), as DTrace's fasttrap does; the attach cookie carries the
+instruction's offset above the probe id, so arg0 = that offset and arg1 = rax
+(trampoline kind "uprobe_ret"). A function that does not decode falls back to a
+uretprobe (arg0 = 0). A glob in the probe name also matches the offset probes
+of every instruction start (``pid$target:a.out:fib:*``).
+
+Under ``-x evaltime=exec`` the process has not mapped its libraries yet: they
+are found through the executable's DT_NEEDED entries (proc.unmapped_libraries),
+uprobes being placed by file.
+
+Limits: libraries dlopen()ed after the probes were created are not instrumented
+(``-x evaltime`` cannot help: the dynamic linker maps them later).
 """
 
 from __future__ import annotations
@@ -39,6 +49,11 @@ def process_objects(pid: int) -> list[tuple[str, str, bool]]:
         path = m.path[:-len(" (deleted)")] if m.path.endswith(" (deleted)") else m.path
         if path not in seen:
             seen[path] = (path, os.path.basename(path), path == exe)
+    if exe:  # stopped right after exec (-x evaltime=exec): the libraries it will load
+        from pydtrace.proc import unmapped_libraries
+
+        for path in unmapped_libraries(pid, exe, set(seen)):
+            seen[path] = (path, os.path.basename(path), False)
     return list(seen.values())
 
 
@@ -73,9 +88,53 @@ class PidProvider(Provider):
         from pydtrace.sys.perf import PerfEvent
 
         path, offset, pid = probe.data[:3]
+        if probe.kind == "uprobe_ret":  # one uprobe per return site: cookie = off << 32 | id
+            for site in probe.data[3]:
+                event = stack.enter_context(PerfEvent.uprobe(path, offset + site, pid=pid))
+                stack.enter_context(Link.perf_event(prog_fd, event.fd,
+                                                    cookie=site << 32 | probe.id))
+            return
         event = stack.enter_context(PerfEvent.uprobe(
             path, offset, pid=pid, retprobe=probe.kind == "uprobe_return"))
         stack.enter_context(Link.perf_event(prog_fd, event.fd, cookie=probe.id))
+
+
+def function_code(elf, sym) -> bytes | None:
+    """The bytes of one function (sym.size from its file offset)."""
+    start = elf.vaddr_to_offset(sym.value)
+    if start is None or sym.size <= 0:
+        return None
+    code = bytes(elf.data[start:start + sym.size])
+    return code if len(code) == sym.size else None
+
+
+def return_probe(provider: str, base: str, path: str, elf, sym, start: int,
+                 pid: int) -> Probe:
+    """uprobes on the return sites (arg0 = offset) or, undecodable, a uretprobe."""
+    from pydtrace.elf.x86len import return_sites
+
+    code = function_code(elf, sym) if os.uname().machine == "x86_64" else None
+    sites = return_sites(code) if code is not None else None
+    if sites:
+        return Probe(provider, base, sym.name, "return", "uprobe_ret",
+                     (path, start, pid, tuple(sites)))
+    return Probe(provider, base, sym.name, "return", "uprobe_return", (path, start, pid))
+
+
+def glob_offsets(provider: str, base: str, path: str, elf, sym, start: int, pid: int,
+                 name: str) -> list[Probe]:
+    """Offset probes on every instruction whose hex offset matches the glob."""
+    from pydtrace.elf.x86len import instruction_offsets
+
+    code = function_code(elf, sym) if os.uname().machine == "x86_64" else None
+    offsets = instruction_offsets(code) if code is not None else None
+    out = []
+    for off in offsets or ():
+        pname = f"{off:x}"
+        if glob_match(name, pname):
+            out.append(Probe(provider, base, sym.name, pname, "uprobe_offset",
+                             (path, start + off, pid)))
+    return out
 
 
 def pid_probes(pid: int, desc: tuple[str, str, str, str]) -> list[Probe]:
@@ -117,8 +176,11 @@ def pid_probes(pid: int, desc: tuple[str, str, str, str]) -> list[Probe]:
                 probes.append(Probe(provider, base, sym.name, name.lower().lstrip("0") or "0",
                                     "uprobe_offset", (path, start + offset, pid)))
                 continue
-            for pname, kind in (("entry", "uprobe_entry"), ("return", "uprobe_return")):
-                if glob_match(name, pname):
-                    probes.append(Probe(provider, base, sym.name, pname, kind,
-                                        (path, start, pid)))
+            if glob_match(name, "entry"):
+                probes.append(Probe(provider, base, sym.name, "entry", "uprobe_entry",
+                                    (path, start, pid)))
+            if glob_match(name, "return"):
+                probes.append(return_probe(provider, base, path, elf, sym, start, pid))
+            if is_glob(name):
+                probes += glob_offsets(provider, base, path, elf, sym, start, pid, name)
     return probes

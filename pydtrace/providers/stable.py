@@ -31,6 +31,9 @@ class StableProvider(Provider):
     name = ""
     module = ""
     probes: dict[str, Spec] = {}  # DTrace name -> spec
+    # DTrace name -> (subject task slot or -1, filter) for raw tracepoint probes that fire
+    # in another thread's name or only for some firings of their tracepoint (codegen.subject)
+    extras: dict[str, tuple[int, tuple]] = {}
 
     def bare(self) -> list[Probe]:
         from pydtrace.providers import rawtp
@@ -77,6 +80,8 @@ class StableProvider(Provider):
             if proto is None:
                 return None
             layout = tuple(proto[0][slot] for slot, _ in specs)
+            if p.name in self.extras:
+                return replace(p, data=(event, layout, *self.extras[p.name]), arg_types=types)
             return replace(p, data=(event, layout), arg_types=types)
         from pydtrace.providers import sdt
 

@@ -9,6 +9,14 @@ probes found through a provider glob attach system-wide on the file
 (``pid = -1``), once per (file, offset), so that processes started later
 (postgres backends) fire too. Semaphores (``*_ENABLED()``) are raised by the
 kernel through the uprobe PMU's ``ref_ctr_offset``.
+
+FUNCTION is the function containing the probe (``.symtab``, else ``.dynsym``);
+in a stripped object a probe outside every exported function has an empty
+FUNCTION, as in DTrace for Linux (dt_stapsdt_parse: its address lookup fails,
+the function is ""). Limits: objects dlopen()ed after the probes were created
+are not searched (DTrace rescans on the dynamic linker's events; a -c/-p
+process's later mappings are not watched here) - trace such a library with a
+provider glob (system-wide on the file) or start tracing after it is loaded.
 """
 
 from __future__ import annotations

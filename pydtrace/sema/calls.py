@@ -22,6 +22,11 @@ def fail(tag: str, msg: str, node: A.Node) -> DCompileError:
 def check_call(ck: Checker, n: A.Call, statement: bool) -> T.DType:
     handler = CALLS.get(n.name)
     if handler is None:
+        from pydtrace.sema.symbols import BUILTINS
+
+        if n.name in BUILTINS:
+            raise fail("D_FUNC_IDKIND", f"scalar '{n.name}' may not be referenced as a "
+                       "function", n)
         raise fail("D_FUNC_UNDEF", f"failed to resolve {n.name}: Unknown function name", n)
     return handler(ck, n)
 
@@ -83,32 +88,49 @@ def check_printf(ck: Checker, n: A.Call) -> T.DType:
     return T.VOID
 
 
-def agg_ref(ck: Checker, n: A.Call, arg: A.Expr, tag_prefix: str) -> None:
+def agg_ref(ck: Checker, n: A.Call, arg: A.Expr, tag_prefix: str, argn: int = 1) -> None:
     if not isinstance(arg, A.AggRef):
-        raise fail(f"{tag_prefix}_AGGARG", f"{n.name}( ) argument #1 is incompatible with "
+        raise fail(f"{tag_prefix}_AGGARG", f"{n.name}( ) argument #{argn} is incompatible with "
                    "prototype:\n\tprototype: aggregation\n\t argument: "
                    f"{ck.expr(arg)}", n)
     if arg.name not in ck.an.symbols.aggs:
-        raise fail(f"{tag_prefix}_AGGBAD", f"undefined aggregation: @{arg.name}", arg)
+        raise fail(f"{tag_prefix}_AGGBAD", f"undefined aggregation: @{arg.name}", n)
+
+
+def printa_keys_match(ck: Checker, n: A.Call, lhs: A.AggRef, rhs: A.AggRef) -> None:
+    """dt_printa_validate: aggregations printed together need the same key signature."""
+    from pydtrace.sema.check import compatible
+
+    lkeys = ck.an.symbols.aggs[lhs.name].key_types or []
+    rkeys = ck.an.symbols.aggs[rhs.name].key_types or []
+    if len(lkeys) != len(rkeys):
+        raise fail("D_PRINTA_AGGKEY", f"printa( ): @{lhs.name} and @{rhs.name} do not have "
+                   f"matching key signatures: @{lhs.name} has {len(lkeys)} "
+                   f"key{'' if len(lkeys) == 1 else 's'}, @{rhs.name} has {len(rkeys)} "
+                   f"key{'' if len(rkeys) == 1 else 's'}", n)
+    for i, (lt, rt) in enumerate(zip(lkeys, rkeys, strict=True)):
+        if not compatible(lt, rt):
+            raise fail("D_PRINTA_AGGPROTO", f"printa( ): @{lhs.name}[ ] key #{i + 1} is "
+                       f"incompatible with @{rhs.name}:\n\t@{lhs.name} key #{i + 1}: {lt}\n"
+                       f"\t@{rhs.name} key #{i + 1}: {rt}", n)
 
 
 def check_printa(ck: Checker, n: A.Call) -> T.DType:
     from pydtrace.output.printf import check_printf as check_format
 
-    arg_count(n, 1, None)
-    if isinstance(n.args[0], A.StrLit):
-        fmt = format_string(ck, n)
-        aggs = n.args[1:]
-        if not aggs:
-            raise fail("D_PRINTA_AGGARG", "printa( ) prototype mismatch: aggregation "
-                       "argument expected", n)
-    else:
-        fmt, aggs = None, n.args
-        if len(aggs) > 1:
-            raise fail("D_PRINTA_PROTO", "printa( ) prototype mismatch: 2 args passed, "
-                       "1 expected", n)
-    for a in aggs:
-        agg_ref(ck, n, a, "D_PRINTA")
+    argr = 2 if n.args and isinstance(n.args[0], A.StrLit) else 1
+    if len(n.args) < argr:
+        raise fail("D_PRINTA_PROTO", f"printa( ) prototype mismatch: {len(n.args)} args "
+                   f"passed, {argr} expected", n)
+    fmt = format_string(ck, n) if argr == 2 else None
+    aggs = n.args[argr - 1:]
+    for i, a in enumerate(aggs):
+        agg_ref(ck, n, a, "D_PRINTA", argr + i)
+        if i:
+            printa_keys_match(ck, n, aggs[0], a)  # type: ignore[arg-type]
+    if len(aggs) > 1 and fmt is None:
+        raise fail("D_PRINTA_PROTO", "printa( ) of several aggregations without a format is "
+                   "not supported yet", n)
     if fmt is not None:
         first = ck.an.symbols.aggs[aggs[0].name]  # type: ignore[union-attr]
         keys = [arg_type(t) for t in first.key_types or []]
@@ -121,12 +143,16 @@ def check_agg_action(ck: Checker, n: A.Call) -> T.DType:
     tag = {"clear": "D_CLEAR", "trunc": "D_TRUNC", "normalize": "D_NORMALIZE",
            "denormalize": "D_NORMALIZE"}[n.name]
     if not lo <= len(n.args) <= hi:
+        if lo == hi:
+            expected = str(lo)
+        else:
+            expected = f"at least {lo}" if len(n.args) < lo else f"no more than {hi}"
         raise fail(f"{tag}_PROTO", f"{n.name}( ) prototype mismatch: {len(n.args)} args "
-                   f"passed, {lo if lo == hi else f'{lo}-{hi}'} expected", n)
+                   f"passed, {expected} expected", n)
     agg_ref(ck, n, n.args[0], tag)
     for a in n.args[1:]:
-        if not ck.expr(a).resolve().is_integer:
-            raise fail(f"{tag}_SCALAR", f"{n.name}( ) argument #2 must be of scalar type", a)
+        if not ck.expr(a).resolve().is_scalar:
+            raise fail(f"{tag}_SCALAR", f"{n.name}( ) argument #2 must be of scalar type", n)
     return T.VOID
 
 

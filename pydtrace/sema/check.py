@@ -75,6 +75,10 @@ class Checker(VariablesMixin, MemoryMixin):
                 from pydtrace.sema.kernel import declare_item
 
                 declare_item(self, item)
+            elif isinstance(item, A.ProviderDecl):
+                from pydtrace.sema.providers import check_provider
+
+                check_provider(self, item)
         return self.an
 
     def e_PsArgs(self, n) -> T.DType:  # pr_psargs of the psinfo_t translator (sema.kernel)
@@ -122,6 +126,8 @@ class Checker(VariablesMixin, MemoryMixin):
 
     def stmt(self, stmt: A.Stmt) -> None:
         if isinstance(stmt, A.ExprStmt):
+            if isinstance(stmt.expr, A.AggRef):
+                raise err("D_AGG_NULL", f"expression has null effect: @{stmt.expr.name}", stmt)
             self.expr(stmt.expr, statement=True)
         elif isinstance(stmt, A.AggStmt):
             self.agg_stmt(stmt)
@@ -217,6 +223,9 @@ class Checker(VariablesMixin, MemoryMixin):
         syms = self.an.symbols
         if n.name in syms.globals:
             return syms.globals[n.name].type
+        dv = syms.dynvars.get(("global", n.name))
+        if dv is not None and dv.key_types is not None:
+            raise err("D_IDENT_BADREF", f"array '{n.name}' may not be referenced as scalar", n)
         if n.name in BUILTINS:
             self.an.uses.add(n.name)
             t = BUILTINS[n.name].type
@@ -261,11 +270,15 @@ class Checker(VariablesMixin, MemoryMixin):
             return T.INT
         if n.op == "*":
             if not isinstance(r, T.PointerType):
-                raise err("D_DEREF_NONPTR", "operator * requires an operand of pointer type", n)
+                raise err("D_DEREF_NONPTR", "cannot dereference non-pointer type", n)
             if isinstance(r.target.resolve(), T.VoidType):
-                raise err("D_DEREF_VOID", "cannot dereference pointer to type void", n)
+                raise err("D_DEREF_VOID", "cannot dereference pointer to void", n)
             return r.target
         if n.op == "&":
+            if isinstance(n.operand, A.MemberRef) and is_bitfield(self, n.operand):
+                raise err("D_ADDROF_BITFIELD", "cannot take address of bit-field", n)
+            if not isinstance(n.operand, A.Ident | A.SelfVar | A.ThisVar | A.Index):
+                raise err("D_ADDROF_LVAL", "unacceptable operand for unary & operator", n)
             raise err("D_ADDROF_VAR", "cannot take address of dynamic variable", n)
         raise err("D_SYNTAX", f"unknown operator {n.op}", n)
 
@@ -282,6 +295,9 @@ class Checker(VariablesMixin, MemoryMixin):
         self.require_lvalue(target, "++" if "+" in getattr(n, "op", "") else "--")
         if not t.resolve().is_scalar:
             raise err("D_OP_SCALAR", f"operator {n.op} requires operand of scalar type", n)
+        r = t.resolve()
+        if isinstance(r, T.PointerType) and isinstance(r.target.resolve(), T.VoidType):
+            raise err("D_OP_VFPTR", f"operator {n.op} requires an operand of known size", n)
         return t
 
     def require_lvalue(self, target: A.Expr, op: str) -> None:
@@ -345,6 +361,9 @@ class Checker(VariablesMixin, MemoryMixin):
         raise err("D_OP_INCOMPAT", f'operands have incompatible types: "{lt}" {n.op} "{rt}"', n)
 
     def e_Assign(self, n: A.Assign) -> T.DType:
+        if isinstance(n.target, A.AggRef):
+            raise err("D_AGG_FUNC", f"@{n.target.name} must be assigned the result of an "
+                      "aggregating function", n)
         vt = self.expr(n.value)
         if isinstance(n.target, A.Ident):
             return self.assign_ident(n, n.target, vt)
@@ -353,7 +372,8 @@ class Checker(VariablesMixin, MemoryMixin):
     def assign_ident(self, n: A.Assign, target: A.Ident, vt: T.DType) -> T.DType:
         syms = self.an.symbols
         if target.name in BUILTINS:
-            raise err("D_OP_WRITE", f"{target.name} is a read-only built-in variable", target)
+            raise err("D_OP_WRITE", f"operator {n.op} can only be applied to a writable "
+                      "variable", target)
         var = syms.globals.get(target.name)
         if var is None:
             if n.op != "=":
@@ -380,7 +400,12 @@ class Checker(VariablesMixin, MemoryMixin):
         ct = self.expr(n.cond)
         if not ct.resolve().is_scalar:
             raise err("D_OP_SCALAR", "operator ?: requires a scalar first operand", n)
+        if isinstance(n.then, A.AggRef) or isinstance(n.otherwise, A.AggRef):
+            raise err("D_OP_DYN", "operator ?: operands cannot be of dynamic type", n)
         a, b = self.expr(n.then), self.expr(n.otherwise)
+        if any(isinstance(x, A.Call) and isinstance(t.resolve(), T.VoidType)
+               for x, t in ((n.then, a), (n.otherwise, b))):
+            raise err("D_OP_ACT", "action cannot be used in a conditional context", n)
         ar, br = a.resolve(), b.resolve()
         if ar.is_string and br.is_string:
             return self.string
@@ -434,14 +459,18 @@ class Checker(VariablesMixin, MemoryMixin):
             t = resolve_type_name(self, n.operand)
         else:
             t = self.expr(n.operand)
+            if isinstance(n.operand, A.MemberRef) and is_bitfield(self, n.operand):
+                raise err("D_SIZEOF_BITFIELD", "cannot apply sizeof to a bit-field", n)
+        if t.size == 0:
+            raise err("D_SIZEOF_TYPE", "cannot apply sizeof to an operand of unknown size", n)
         self.an.consts[n] = t.size
         return T.SIZE_T
 
     def e_Stringof(self, n: A.Stringof) -> T.DType:
         t = self.expr(n.operand).resolve()
         if not (t.is_scalar or t.is_string or isinstance(t, T.ArrayType)):
-            raise err("D_STRINGOF_TYPE", "stringof( ) operand must be of scalar or array "
-                      "type", n)
+            raise err("D_STRINGOF_TYPE", "cannot apply stringof to a value of type "
+                      f"{self.an.types[n.operand]}", n)
         return self.string
 
     def e_Call(self, n: A.Call, statement: bool) -> T.DType:
@@ -468,6 +497,22 @@ def params_mismatch(stmt: A.AggStmt, old: tuple, new: tuple) -> DCompileError:
             return err(tag, f"{stmt.func}( ) {what} (argument #{i + 1}) doesn't match previous "
                        f"declaration: expected {old[i]}, found {new[i]}", stmt)
     return err("D_AGG_REDEF", f"aggregation redefined: @{stmt.name}", stmt)
+
+
+def is_bitfield(ck: Checker, n: A.MemberRef) -> bool:
+    """Is ``n`` (already typed) a bit-field member?"""
+    found = ck.an.members.get(n)
+    if found is not None:
+        return bool(found[1].bits)
+    bt = ck.an.types.get(n.base)
+    if bt is None:
+        return False
+    r = bt.resolve()
+    sou = r.target.resolve() if n.arrow and isinstance(r, T.PointerType) else r
+    if not isinstance(sou, T.StructType):
+        return False
+    m = sou.member(n.name)
+    return m is not None and bool(m.bits)
 
 
 def null_compare(ck: Checker, n: A.Binary) -> bool:

@@ -14,13 +14,34 @@ if TYPE_CHECKING:
 BAD_CLASSES = {"auto", "register", "static"}
 
 
+def decl_words_error(spec: A.TypeSpec) -> DCompileError:
+    """dt_decl_check: which rule a bad list of type words breaks."""
+    words = list(spec.words)
+    size = {"short", "long"} & set(words)
+    sign = {"signed", "unsigned"} & set(words)
+    line = spec.line or None
+    if "char" in words and size:
+        return DCompileError("D_DECL_CHARATTR", "invalid type declaration: short and long may "
+                             "not be used with char type", line)
+    if "void" in words and (size or sign):
+        return DCompileError("D_DECL_VOIDATTR", "invalid type declaration: attributes may not "
+                             "be used with void type", line)
+    ints = {"char", "short", "int", "long", "signed", "unsigned"}
+    if sign and set(words) - ints - {"float", "double"}:
+        return DCompileError("D_DECL_SIGNINT", "invalid type declaration: signed and unsigned "
+                             "may only be used with integer type", line)
+    if "long" in words and set(words) - ints - {"float", "double"}:
+        return DCompileError("D_DECL_LONGINT", "invalid type declaration: long and long long "
+                             "may only be used with integer or floating-point type", line)
+    return DCompileError("D_DECL_COMBO", "invalid type combination", line)
+
+
 def resolve_spec(ck: Checker, spec: A.TypeSpec) -> T.DType:
     syms = ck.an.symbols
     if spec.kind == "builtin":
         t = T.builtin_from_words(tuple(spec.words))
         if t is None:
-            raise DCompileError("D_TYPE_ERR", f"invalid type combination: {' '.join(spec.words)}",
-                                spec.line or None)
+            raise decl_words_error(spec)
         return ck.string if t.is_string else t
     if spec.kind == "typedef":
         name = spec.name or ""
@@ -55,7 +76,7 @@ def resolve_sou(ck: Checker, spec: A.TypeSpec) -> T.DType:
     if spec.members is not None:
         assert isinstance(sou, T.StructType)
         if sou.complete:
-            raise DCompileError("D_DECL_TYPERED", f"{spec.kind} {spec.name} is already defined",
+            raise DCompileError("D_DECL_TYPERED", f"type redeclared: {spec.kind} {spec.name}",
                                 spec.line or None)
         layout_members(ck, sou, spec.members)
     return sou
@@ -102,12 +123,14 @@ def member_bits(ck: Checker, m: A.Member, mt: T.DType) -> int:
     assert m.bits is not None
     ck.expr(m.bits)
     bits = ck.const(m.bits)
-    if bits is None:
+    if bits == 0 and not m.name:
+        return bits  # ": 0" ends the storage unit
+    if bits is None or bits <= 0:
         raise DCompileError("D_DECL_BFCONST", "positive integral constant expression "
-                            f"expected as bit-field size for {m.name}", m.line or None)
-    if bits < 0 or bits > r.size * 8 or (bits == 0 and m.name):
-        raise DCompileError("D_DECL_BFSIZE", f"bit-field size {bits} for {m.name} is "
-                            "invalid", m.line or None)
+                            "expected as bit-field size", m.line or None)
+    if bits > r.size * 8:
+        raise DCompileError("D_DECL_BFSIZE", f"bit-field too big for type: {m.name or '(anon)'}",
+                            m.line or None)
     return bits
 
 
@@ -133,8 +156,11 @@ def resolve_enum(ck: Checker, spec: A.TypeSpec) -> T.DType:
                 c = ck.const(e.value)
                 if c is None:
                     raise DCompileError("D_DECL_ENCONST", f"enumerator '{e.name}' must be "
-                                        "assigned an integral constant expression",
+                                        "assigned to an integral constant expression",
                                         e.line or None)
+                if not -(1 << 31) <= c < 1 << 31:
+                    raise DCompileError("D_DECL_ENOFLOW", f"enumerator '{e.name}' value "
+                                        "overflows INT_MAX (2147483647)", e.line or None)
                 value = c
             enum.values[e.name] = value
             ck.an.symbols.enums[e.name] = (value, enum)
@@ -144,6 +170,11 @@ def resolve_enum(ck: Checker, spec: A.TypeSpec) -> T.DType:
 
 def apply_derived(ck: Checker, base: T.DType, derived: list[A.Derived]) -> T.DType:
     t = base
+    for i, d in enumerate(derived):  # dt_decl_array: [n][int] is an array of arrays
+        if isinstance(d, A.Array) and d.keys is not None and i and \
+                isinstance(derived[i - 1], A.Array):
+            raise DCompileError("D_DECL_DYNOBJ", "cannot declare array of associative arrays",
+                                d.line or None)
     for d in reversed(derived):
         if isinstance(d, A.Pointer):
             t = T.PointerType(t)
@@ -153,8 +184,11 @@ def apply_derived(ck: Checker, base: T.DType, derived: list[A.Derived]) -> T.DTy
             ck.expr(d.size)
             n = ck.const(d.size)
             if n is None or n < 0:
-                raise DCompileError("D_DECL_ARRSUB", "array dimension must be a positive "
-                                    "integer constant", d.line or None)
+                raise DCompileError("D_DECL_ARRSUB", "positive integral constant expression or "
+                                    "tuple signature expected as array declaration subscript",
+                                    d.line or None)
+            if n > 0xFFFFFFFF:
+                raise DCompileError("D_DECL_ARRBIG", "array dimension too big", d.line or None)
             t = T.ArrayType(t, n)
     return t
 
@@ -172,10 +206,17 @@ def declare(ck: Checker, decl: A.Declaration) -> None:
         raise DCompileError("D_DECL_CLASS", "only one storage class allowed in a declaration",
                             decl.line or None)
     base = resolve_spec(ck, decl.spec)
+    if not decl.declarators and decl.spec.kind not in ("struct", "union", "enum"):
+        raise DCompileError("D_DECL_USELESS", "useless declaration", decl.line or None)
     for d in decl.declarators:
         t = apply_derived(ck, base, d.derived)
         if d.name is None:
             continue
+        if "`" in d.name:
+            raise DCompileError("D_DECL_SCOPE", "D scoping operator may not be used in a "
+                                f"declaration name ({d.name})", d.line or None)
+        if not {"typedef", "extern"} & set(decl.storage):
+            check_variable_decl(ck, decl, d, t)
         keys = assoc_keys(ck, d.derived)
         if "typedef" in decl.storage:
             declare_typedef(ck, d, t)
@@ -183,12 +224,32 @@ def declare(ck: Checker, decl: A.Declaration) -> None:
             scope = "self" if "self" in decl.storage else "this"
             if scope == "this" and keys is not None:
                 raise DCompileError("D_DECL_LOCASSC", "associative arrays may not be "
-                                    "declared as local variables:  " + d.name, d.line or None)
+                                    "declared as local variables: " + d.name, d.line or None)
             ck.declare_dynvar(scope, d.name, t, keys, d)
         elif not decl.storage and keys is not None:
             ck.declare_dynvar("global", d.name, t, keys, d)
         elif not decl.storage:
             declare_global(ck, d, t)
+
+
+def check_variable_decl(ck: Checker, decl: A.Declaration, d: A.Declarator,
+                        t: T.DType) -> None:
+    """dt_node_decl's checks of a global, self-> or this-> variable declaration."""
+    from pydtrace.sema.symbols import BUILTINS
+
+    top = d.derived[0] if d.derived else None
+    line = d.line or None
+    if isinstance(top, A.Array) and top.size is None and top.keys is None:
+        raise DCompileError("D_DECL_ARRNULL", "array declaration requires array dimension or "
+                            f"tuple signature: {d.name}", line)
+    if not decl.storage and d.name in BUILTINS:
+        raise DCompileError("D_DECL_IDRED", f"built-in identifier redeclared: {d.name}", line)
+    if isinstance(top, A.Array) and top.keys is not None:
+        return
+    r = t.resolve()
+    if isinstance(r, T.StructType | T.EnumType) and not getattr(r, "complete", True):
+        raise DCompileError("D_DECL_INCOMPLETE", f"incomplete struct/union/enum {t}: {d.name}",
+                            line)
 
 
 def assoc_keys(ck: Checker, derived: list[A.Derived]) -> list[T.DType] | None:

@@ -26,7 +26,9 @@ def member_of(sou: T.DType, name: str, node: A.Node) -> T.StructMember:
     r = sou.resolve()
     if isinstance(r, T.StructType):
         if not r.complete:
-            raise fail("D_OP_INCOMPLETE", f"{r} is an incomplete type", node)
+            op = "->" if getattr(node, "arrow", False) else "."
+            raise fail("D_OP_INCOMPLETE", f"operator {op} cannot be applied to a forward "
+                       f"declaration: no {r} definition is available", node)
         m = r.member(name)
         if m is not None:
             return m
@@ -53,8 +55,11 @@ def check_member(ck: Checker, n: A.MemberRef) -> T.DType:
     else:
         target = t
     if not isinstance(target.resolve(), T.StructType):
-        op = "->" if n.arrow else "."
-        raise fail("D_OP_SOU", f"operator {op} must be applied to a struct or union", n)
+        if n.arrow:
+            raise fail("D_OP_SOU", f'operator -> cannot be applied to pointer to type '
+                       f'"{target}"; must be applied to a struct or union pointer', n)
+        raise fail("D_OP_SOU", f'operator . cannot be applied to type "{target}"; must be '
+                   "applied to a struct or union", n)
     return member_of(target, n.name, n).type
 
 

@@ -152,11 +152,15 @@ def load_dlib(ck: Checker, name: str) -> None:
         program = parse_program(text, kind="s", type_names=names, allow_empty=True)
     except DCompileError as exc:
         raise DCompileError(exc.tag, f"D library {name}.d: {exc.message}") from exc
-    for item in program.items:
-        if isinstance(item, A.Declaration):
-            ck.check_declaration(item)
-        elif isinstance(item, A.InlineDecl | A.TranslatorDecl):
-            declare_item(ck, item)
+    ck.in_dlib = getattr(ck, "in_dlib", 0) + 1  # type: ignore[attr-defined]
+    try:
+        for item in program.items:
+            if isinstance(item, A.Declaration):
+                ck.check_declaration(item)
+            elif isinstance(item, A.InlineDecl | A.TranslatorDecl):
+                declare_item(ck, item)
+    finally:
+        ck.in_dlib -= 1  # type: ignore[attr-defined]
 
 
 def declare_item(ck: Checker, item: A.InlineDecl | A.TranslatorDecl) -> None:
@@ -173,8 +177,10 @@ def declare_item(ck: Checker, item: A.InlineDecl | A.TranslatorDecl) -> None:
                   "has already been declared", item)
     r = out.resolve()
     if not isinstance(r, T.StructType):
-        raise err("D_XLATE_SOU", f"translator output type must be a struct or union: {out}",
-                  item)
+        raise err("D_XLATE_SOU", "translator output type must be a struct or union", item)
+    from pydtrace.sema.xlators import check_translator
+
+    check_translator(ck, item, out)
     ck.an.translators[key] = item
 
 
@@ -289,8 +295,8 @@ def xlate_member(ck: Checker, n: A.MemberRef, x: A.Xlate) -> T.DType:
         if isinstance(sou, T.PointerType):
             sou = sou.target.resolve()
         if isinstance(sou, T.StructType) and sou.member(n.name) is not None:
-            raise err("D_XLATE_MEMB", f"translator member {n.name} is not defined for "
-                      f"{key}", n)
+            raise err("D_XLATE_NOCONV", "translator does not define conversion for member: "
+                      f"{n.name}", n)
         raise err("D_TYPE_MEMBER", f"{n.name} is not a member of {key}", n)
     value = substitute(member.value, xl.in_name, x.operand)
     if isinstance(value, A.Call) and value.name == "__psargs":
@@ -340,9 +346,12 @@ def check_xlate(ck: Checker, n: A.Xlate) -> T.DType:
     key = xlator_key(out)
     if key not in ck.an.translators and key in DLIB_TYPES:
         load_dlib(ck, DLIB_TYPES[key])
-    ck.expr(n.operand)
+    ot = ck.expr(n.operand)
     if key not in ck.an.translators:
         raise err("D_XLATE_NONE", f"translator does not exist: {out}", n)
+    from pydtrace.sema.xlators import check_input
+
+    check_input(ck, n, ck.an.translators[key], ot, out)
     return out
 
 

@@ -18,13 +18,15 @@ MODADDR = T.Typedef("_modaddr", T.ULONG)
 
 
 def check_stack(ck: Checker, n: A.Call) -> T.DType:
-    arg_count(n, 0, 1)
+    if len(n.args) > 1:
+        raise fail("D_STACK_PROTO", "stack( ) prototype mismatch: too many arguments",
+                   n.args[0])
     if n.args:
         ck.expr(n.args[0])
         c = ck.const(n.args[0])
         if c is None or c <= 0:
-            raise fail("D_STACK_SIZE", "stack( ) argument #1 must be a non-zero positive "
-                       "integer constant", n.args[0])
+            raise fail("D_STACK_SIZE", "stack( ) size must be a non-zero positive "
+                       "integral constant expression", n.args[0])
     ck.an.uses.add("stack")
     return STACK
 

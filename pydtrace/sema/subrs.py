@@ -64,6 +64,7 @@ def check_proto(ck: Checker, n: A.Call) -> T.DType:
         ck.an.uses.add("destructive")
     if n.name == "strtok":
         ck.an.uses.add("strtok")  # codegen.subr.clause_start keeps its state
+        ck.an.uses.add("timestamp")  # per-firing stamp: the state resets each firing
     return ck.string if ret == "string" else ret  # type: ignore[return-value]
 
 
@@ -77,7 +78,7 @@ def string_arg(r: T.DType, name: str, index: int) -> bool:
 
 
 def check_tracemem(ck: Checker, n: A.Call) -> T.DType:
-    arg_count(n, 2, 3)
+    arg_count(n, 2, None)
     t = ck.expr(n.args[0])
     if not (t.resolve().is_scalar or isinstance(t.resolve(), T.ArrayType)):
         raise fail("D_TRACEMEM_ADDR", "tracemem( ) argument #1 is incompatible with "
@@ -90,9 +91,12 @@ def check_tracemem(ck: Checker, n: A.Call) -> T.DType:
     if size <= 0:
         raise fail("D_TRACEMEM_SIZE", "tracemem( ) argument #2 must be a non-zero positive "
                    "integral constant expression", n)
-    if len(n.args) == 3 and not ck.expr(n.args[2]).resolve().is_integer:
-        raise fail("D_TRACEMEM_DYNSIZE", "tracemem( ) argument #3 must be an integer "
-                   "expression", n)
+    if len(n.args) > 3:
+        raise fail("D_TRACEMEM_ARGS", "tracemem ( ) prototype mismatch: expected at most 3 "
+                   "args", n)
+    if len(n.args) == 3 and not ck.expr(n.args[2]).resolve().is_scalar:
+        raise fail("D_TRACEMEM_DYNSIZE", "tracemem ( ) dynamic size (argument #3) must be of "
+                   "scalar type", n)
     return T.VOID
 
 
@@ -100,9 +104,12 @@ def check_system(ck: Checker, n: A.Call) -> T.DType:
     from pydtrace.sema.calls import check_printf
 
     ck.an.uses.add("destructive")
+    if n.name == "freopen" and n.args and isinstance(n.args[0], A.StrLit):
+        if n.args[0].value == b".":
+            raise fail("D_FREOPEN_INVALID", 'freopen( ) argument #1 cannot be "."', n)
+        if n.args[0].value == b"":  # restores stdout: compiled to the sentinel "."
+            n.args[0].value = b"."
     check_printf(ck, n)
-    if n.name == "freopen" and isinstance(n.args[0], A.StrLit) and n.args[0].value == b".":
-        raise fail("D_FREOPEN_INVALID", 'freopen( ) argument #1 cannot be "."', n)
     return T.VOID
 
 

@@ -19,16 +19,18 @@ UADDR_TYPES = {name: T.Typedef(f"_{name}addr", T.ULONG)
 
 
 def check_ustack(ck: Checker, n: A.Call) -> T.DType:
-    arg_count(n, 0, 2)
-    for i, a in enumerate(n.args):
+    for i, a in enumerate(n.args[:2]):
         ck.expr(a)
         c = ck.const(a)
         if i == 0 and (c is None or c <= 0):
-            raise fail("D_USTACK_FRAMES", "ustack( ) argument #1 must be a non-zero positive "
-                       "integer constant", a)
+            raise fail("D_USTACK_FRAMES", f"{n.name}( ) argument #1 must be a non-zero "
+                       "positive integer constant", a)
         if i == 1 and (c is None or c < 0):
-            raise fail("D_USTACK_STRSIZE", "ustack( ) argument #2 must be a positive integer "
-                       "constant", a)
+            raise fail("D_USTACK_STRSIZE", f"{n.name}( ) argument #2 must be a positive "
+                       "integer constant", a)
+    if len(n.args) > 2:
+        raise fail("D_USTACK_PROTO", f"{n.name}( ) prototype mismatch: too many arguments",
+                   n.args[1])
     ck.an.uses.add("ustack")
     return USTACK
 
@@ -45,6 +47,7 @@ def check_uaddr(ck: Checker, n: A.Call) -> T.DType:
 
 def register() -> None:
     CALLS.setdefault("ustack", check_ustack)
+    CALLS.setdefault("jstack", check_ustack)  # no Java helpers: ustack with jstackframes
     for name in UADDR_TYPES:
         CALLS.setdefault(name, check_uaddr)
 

@@ -40,7 +40,7 @@ def test_copyinstr_openat_path(tmp_path) -> None:
         'strlen(copyinstr(arg1, 5))); } tick-3s { exit(0); }',
         f"open({str(target)!r}).close()")
     assert rc == 0, err
-    assert out.strip() == f"{target}|{target.name}|4"
+    assert out.strip() == f"{target}|{target.name}|5"  # copyinstr(a, n): n characters
 
 
 def test_copyin_tracemem_write_buffer() -> None:

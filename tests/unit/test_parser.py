@@ -284,7 +284,7 @@ def test_inline_translator_provider():
         "inline int TEN = 10;\n"
         "inline fileinfo_t fds[int fd] = xlate <fileinfo_t> (fd);\n"
         "translator info_t < struct task_struct *T > { pid = T->pid; name = T->comm; };\n"
-        "provider myapp { probe start(int, char *); probe done(int x) : (long); };")
+        "provider myapp { probe start(int, char *); probe done(int x) : (long x); };")
     ten, fds, xl, prov = prog.items
     assert (ten.name, ten.params, sx(ten.value)) == ("TEN", None, 10)
     assert (fds.name, [(format_type(p.type), p.name) for p in fds.params]) == (
@@ -384,7 +384,7 @@ ROUND_TRIP = [
     "inline int TEN = 10; inline string S = \"s\";",
     "inline fileinfo_t fds[int fd] = xlate <fileinfo_t>(fd);",
     "translator t_t < struct task_struct *T > { pid = T->pid; comm = stringof(T->comm); };",
-    "provider app { probe start(int, char *); probe done(int) : (long); };",
+    "provider app { probe start(int, char *); probe done(int x) : (long x); };",
     "#pragma D option quiet\nBEGIN { exit(0); }\n",
     "#pragma D depends_on provider syscall\n#pragma D attributes Evolving/Evolving/ISA syscall\n"
     "BEGIN {}",

@@ -27,7 +27,7 @@ BEGIN
 	    index(e, e));
 	printf("[%s] [%s] [%s] [%s]\n", strchr(s, 'b'), strrchr(s, 'b'), strstr(s, "baz"),
 	    strchr(s, 'z'));
-	printf("[%s] [%s] [%s]\n", strchr(s, 'q'), strstr(s, "zzz"), strstr(s, e));
+	printf("%d %d [%s]\n", strchr(s, 'q') == NULL, strstr(s, "zzz") == NULL, strstr(s, e));
 	printf("[%s] [%s] [%s]\n", toupper(s), tolower("AbC-12"), toupper(e));
 	printf("[%s] [%s] [%s] [%s] [%s]\n", basename("/foo/bar/"), basename("/"),
 	    basename(""), basename("a"), basename("//x//y"));
