@@ -24,9 +24,10 @@ BTF layout (include/uapi/linux/btf.h)::
 
 from __future__ import annotations
 
-import hashlib
+import mmap
 import os
 import struct
+import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
@@ -60,12 +61,20 @@ def _cache_dir() -> str:
     return os.path.join(base, "pydtrace")
 
 
-def _blob_key(path: str, blob: bytes) -> str:
+def _blob_key(path: str, blob: bytes | mmap.mmap) -> str:
     st = os.stat(path)
-    h = hashlib.blake2b(digest_size=8)
-    h.update(blob[:4096])
-    h.update(blob[-4096:])
-    return f"{os.path.basename(path)}-{len(blob)}-{int(st.st_mtime)}-{h.hexdigest()}"
+    check = zlib.crc32(blob[-4096:], zlib.crc32(blob[:4096]))
+    return f"{os.path.basename(path)}-{len(blob)}-{int(st.st_mtime)}-{check:08x}"
+
+
+def read_blob(path: str) -> bytes | mmap.mmap:
+    """The BTF blob, mapped when the kernel allows it (Linux 6.x maps vmlinux BTF
+    privately, read-only): pages are read only where types are decoded."""
+    with open(path, "rb") as f:
+        try:
+            return mmap.mmap(f.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ)
+        except (OSError, ValueError):
+            return f.read()
 
 
 @dataclass(frozen=True)
@@ -140,8 +149,7 @@ class BtfReader:
     def __init__(self, path: str = VMLINUX, base: BtfReader | None = None) -> None:
         self.path = path
         self.base = base
-        with open(path, "rb") as f:
-            self.blob = f.read()
+        self.blob = read_blob(path)
         magic, _, _, hdr_len, type_off, type_len, str_off, str_len = \
             HEADER.unpack_from(self.blob)
         if magic != MAGIC:
@@ -230,7 +238,7 @@ class BtfReader:
         if off < self.str_base and self.base is not None:
             return self.base.string(off)
         start = self.str_start + off - self.str_base
-        end = self.blob.index(b"\0", start)
+        end = self.blob.find(b"\0", start)
         return self.blob[start:end].decode("utf-8", "replace")
 
     def kind(self, tid: int) -> int:
