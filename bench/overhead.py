@@ -41,13 +41,15 @@ from _common import (
 
 # targets (aggregations issue): count() at most 0.8x bpftrace's added cost and within 1.2x of
 # the floor; keyed aggregations at most 0.7x bpftrace's
-TARGETS = {"pydtrace count": 0.8, "pydtrace quantize": 0.7}
+TARGETS = {"pydtrace count": 0.8, "pydtrace count-raw": 0.8, "pydtrace quantize": 0.7}
 FLOOR_TARGET = 1.2
 BPF_PROG_TYPE_TRACEPOINT = 5
 READY = 'BEGIN { printf("READY\\n"); }\n'
 CONFIGS = {  # label -> (pydtrace clause, bpftrace probe)
     "count": ("syscall::getppid:entry { @ = count(); }",
               "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"),
+    "count-raw": ("#pragma D option rawsyscalls\nsyscall::getppid:entry { @ = count(); }",
+                  "tracepoint:syscalls:sys_enter_getppid { @ = count(); }"),
     "quantize": ("syscall::getppid:entry { @[pid] = quantize(arg0); }",
                  "tracepoint:syscalls:sys_enter_getppid { @[pid] = hist(args->__syscall_nr); }"),
 }

@@ -203,6 +203,9 @@ _SPECS: tuple[OptionSpec, ...] = (
     _r("scratchsize", SIZE),
     _c("sysslice", STRING),
     _r("useruid", INT),
+    # pydtrace: put even narrow syscall probes on raw_syscalls (cheaper per traced call,
+    # dearer for every other system call: see codegen.program.split_group)
+    _c("rawsyscalls", FLAG, False),
 )
 
 TABLE: dict[str, OptionSpec] = {spec.name: spec for spec in _SPECS}
