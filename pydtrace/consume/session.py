@@ -249,10 +249,8 @@ class Session:
         return min(switch_ms, 100)
 
     def drain(self) -> None:
-        if self.printer.bulk:
-            self.ring.consume_batched(self.printer.handle_run, self.printer.handle)
-        else:
-            self.ring.consume(self.printer.handle)
+        self.ring.consume(self.printer.handle,
+                          self.printer.handle_run if self.printer.bulk else None)
         self.flush()
 
     def request_exit(self, status: int) -> None:

@@ -47,6 +47,7 @@ BPF_RINGBUF_HDR_SZ = 8
 _LEN_MASK = ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT) & 0xFFFFFFFF
 
 _U32 = struct.Struct("<I")
+Batch = Callable[[memoryview, int, int], int]
 _U64 = struct.Struct("<Q")
 
 
@@ -99,13 +100,15 @@ class RingBuffer:
         self._cons = cons
         _U64.pack_into(self._cons_map, 0, cons)
 
-    def consume(self, callback: Callable[[memoryview], object]) -> int:
-        """Hand every ready record to ``callback`` as a memoryview; return how many.
+    def consume(self, callback: Callable[[memoryview], object],
+                batch: Batch | None = None) -> int:
+        """Hand every ready record to ``callback`` as a memoryview; return how many
+        went there (records a ``batch`` took are not counted).
 
         The view points into the ring: it is valid only during the callback (copy what
         you keep). If the callback raises, that record and those before it stay consumed.
         """
-        records = self.iter_records()
+        records = self.iter_records(batch)
         n = 0
         try:
             for view in records:
@@ -115,50 +118,20 @@ class RingBuffer:
             records.close()  # publish consumer_pos now, not whenever the generator dies
         return n
 
-    def consume_batched(self, batch: Callable[[memoryview, int, int], int],
-                        single: Callable[[memoryview], object]) -> None:
-        """Like ``consume``, but first offers the ready bytes ``[start, end)`` of the
-        ring to ``batch``, which may take a prefix of whole records and returns where
-        it stopped (``start`` when it took nothing); the next record then goes to
-        ``single``. Lets a consumer decode runs of same-shaped records in bulk.
-        """
-        view, base, mask, unpack = self._view, self._base, self._mask, _U32.unpack_from
-        prod_map = self._prod_map
-        cons = self._cons
-        try:
-            while True:
-                prod = _U64.unpack_from(prod_map, 0)[0]
-                if cons >= prod:
-                    return
-                while cons < prod:
-                    off = base + (cons & mask)
-                    stop = batch(view, off, off + (prod - cons))
-                    if stop > off:
-                        cons += stop - off
-                        continue
-                    hdr = unpack(prod_map, off)[0]
-                    if hdr & BPF_RINGBUF_BUSY_BIT:
-                        return
-                    length = hdr & _LEN_MASK
-                    cons += (length + BPF_RINGBUF_HDR_SZ + 7) & ~7
-                    if not hdr & BPF_RINGBUF_DISCARD_BIT:
-                        start = off + BPF_RINGBUF_HDR_SZ
-                        single(view[start:start + length])
-                self._publish(cons)
-        finally:
-            self._publish(cons)
-
     def consume_into(self, out: list[bytes]) -> int:
         """Append a ``bytes`` copy of every ready record to ``out``; return how many."""
         before = len(out)
         out.extend(map(bytes, self.iter_records()))
         return len(out) - before
 
-    def iter_records(self) -> Iterator[memoryview]:
+    def iter_records(self, batch: Batch | None = None) -> Iterator[memoryview]:
         """Yield every ready record (memoryviews into the ring), consuming as it goes.
 
         consumer_pos is published after each run of records the producer had published
         when we looked, and when the iteration stops early (break, exception, close()).
+        ``batch(view, start, end)`` is first offered the ready bytes ``[start, end)``;
+        it may take a prefix of whole records and returns where it stopped (``start``
+        when it took nothing): a consumer decodes runs of same-shaped records in bulk.
         """
         view, base, mask, unpack = self._view, self._base, self._mask, _U32.unpack_from
         prod_map = self._prod_map
@@ -170,6 +143,11 @@ class RingBuffer:
                     return
                 while cons < prod:
                     off = base + (cons & mask)
+                    if batch is not None:
+                        stop = batch(view, off, off + (prod - cons))
+                        if stop > off:
+                            cons += stop - off
+                            continue
                     hdr = unpack(prod_map, off)[0]
                     if hdr & BPF_RINGBUF_BUSY_BIT:
                         return  # not committed yet: later records must wait for it
