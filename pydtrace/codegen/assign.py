@@ -58,12 +58,17 @@ def lower_incdec(g: ClauseGen, target: A.Expr, op: str, prefix: bool) -> int:
     from pydtrace.codegen.expr import load_global
 
     old = load_global(g, var.offset, var.type)
-    new = g.em.copy(old)
-    step = 1
-    r = var.type.resolve()
-    if isinstance(r, T.PointerType):
-        step = max(1, r.target.size)
-    g.em.emit(I.alu64_imm(O.ADD if op == "++" else O.SUB, new, step))
-    normalize(g, new, var.type)
+    new = stepped(g, old, op, var.type)
     store_int(g, var, new)
     return new if prefix else old
+
+
+def stepped(g: ClauseGen, old: int, op: str, t: T.DType) -> int:
+    """A new vreg holding ``old`` after ``++``/``--`` in type ``t`` (pointers step by
+    the size of what they point to)."""
+    new = g.em.copy(old)
+    r = t.resolve()
+    step = max(1, r.target.size) if isinstance(r, T.PointerType) else 1
+    g.em.emit(I.alu64_imm(O.ADD if op == "++" else O.SUB, new, step))
+    normalize(g, new, t)
+    return new

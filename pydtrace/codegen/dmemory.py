@@ -268,15 +268,11 @@ def store_string_member(g: ClauseGen, n: A.Assign, t: T.DType) -> int:
 
 
 def incdec_member(g: ClauseGen, target: A.Expr, op: str, prefix: bool) -> int:
-    from pydtrace.codegen.expr import normalize
+    from pydtrace.codegen.assign import stepped
 
     t = g.an.type_of(target)
     loc = locate(g, target)
     old = load(g, loc, t, target)
-    new = g.em.copy(old)
-    r = t.resolve()
-    step = max(1, r.target.size) if isinstance(r, T.PointerType) else 1
-    g.em.emit(I.alu64_imm(O.ADD if op == "++" else O.SUB, new, step))
-    normalize(g, new, t)
+    new = stepped(g, old, op, t)
     store(g, loc, t, new, target)
     return new if prefix else old

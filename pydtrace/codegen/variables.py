@@ -26,7 +26,6 @@ from pydtrace.errors import DCompileError
 from pydtrace.lang import ast as A
 from pydtrace.sema.symbols import DynVar
 from pydtrace.sema.variables import value_size
-from pydtrace.types import model as T
 
 BPF_ANY = 0
 STACK_KEY_MAX = 64  # bigger keys are built in scratch slots of the state map
@@ -293,7 +292,7 @@ def store_other(g: ClauseGen, n: A.Assign) -> int:
 
 
 def incdec_other(g: ClauseGen, target: A.Expr, op: str, prefix: bool) -> int:
-    from pydtrace.codegen.expr import normalize
+    from pydtrace.codegen.assign import stepped
 
     if not is_dynvar(g, target):
         from pydtrace.codegen.memory import incdec_member
@@ -303,12 +302,6 @@ def incdec_other(g: ClauseGen, target: A.Expr, op: str, prefix: bool) -> int:
     check_value_type(var, target)
     key = None if var.scope == "this" else build_key(g, var, target)
     old = current(g, var, key)
-    new = g.em.copy(old)
-    step = 1
-    r = var.type.resolve()
-    if isinstance(r, T.PointerType):
-        step = max(1, r.target.size)
-    g.em.emit(I.alu64_imm(O.ADD if op == "++" else O.SUB, new, step))
-    normalize(g, new, var.type)
+    new = stepped(g, old, op, var.type)
     write_int(g, var, key, new)
     return new if prefix else old
