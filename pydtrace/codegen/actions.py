@@ -152,3 +152,13 @@ def _register_subr_actions() -> None:
 
 
 _register_subr_actions()
+
+
+def act_print(g: ClauseGen, n: A.Call) -> None:
+    from pydtrace.codegen.printing import act_print as print_
+
+    print_(g, n)
+
+
+ACTIONS["print"] = act_print
+RECORDING.add("print")

@@ -291,6 +291,11 @@ def cond_jump(g: ClauseGen, n: A.Expr, false_label: str) -> None:
 
 def compare_jump(g: ClauseGen, n: A.Binary, false_label: str) -> None:
     lt, rt = g.an.type_of(n.left), g.an.type_of(n.right)
+    if n in getattr(g.an, "null_compares", ()):
+        from pydtrace.codegen.nullstr import compare_jump as null_compare
+
+        if null_compare(g, n, false_label):  # a string variable: its NULL marker
+            return
     if (lt.resolve().is_string or rt.resolve().is_string) \
             and n not in getattr(g.an, "null_compares", ()):
         from pydtrace.codegen.strings import string_compare_jump

@@ -37,7 +37,9 @@ STATE_DROPS = 104
 STATE_AGGDROPS = 112
 STATE_DYNDROPS = 120
 STATE_TASK = 128
-STATE_SCRATCH = 136
+STATE_CHILL_MARK = 136  # chill(): start of this CPU's current 1 s window (ktime ns)
+STATE_CHILLED = 144  # chill(): ns spent chilling in that window (at most 500 ms)
+STATE_SCRATCH = 152
 
 GLOBAL_ACTIVITY = 0
 GLOBAL_WALLOFF = 8  # CLOCK_REALTIME - CLOCK_MONOTONIC, in ns, set by the consumer

@@ -90,9 +90,11 @@ def string_ptr(g: ClauseGen, node: A.Expr) -> int:
     if isinstance(node, A.Ident):
         var = g.an.symbols.globals.get(node.name)
         if var is not None:
+            from pydtrace.codegen.nullstr import checked
+
             reg = em.vreg()
             em.emit(I.ld_map_value(reg, "globals", var.offset))
-            return reg
+            return checked(g, reg)  # a NULL string is an invalid address fault
         if node.name == "execname":
             return execname_ptr(g)
         if node.name in PROBE_STRINGS:
@@ -199,7 +201,9 @@ def copy_string(g: ClauseGen, base: int, off: int, node: A.Expr, size: int,
 def store_string_global(g: ClauseGen, var: GlobalVar, value: A.Expr) -> int:
     dst = g.em.vreg()
     g.em.emit(I.ld_map_value(dst, "globals", var.offset))
-    copy_string(g, dst, 0, value, g.strsize, pad=False)
+    from pydtrace.codegen.nullstr import store
+
+    store(g, dst, 0, value, g.strsize)  # NULL values are marked (codegen.nullstr)
     from pydtrace.codegen.subr import assigned_value
 
     return assigned_value(g, value, dst)

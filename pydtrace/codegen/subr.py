@@ -20,7 +20,8 @@ from pydtrace.lang import ast as A
 
 FAULT_BADADDR, FAULT_ILLOP, FAULT_NOSCRATCH = 1, 3, 5
 SIGSTOP = 19
-CHILL_MAX_NS = 500_000_000
+CHILL_MAX_NS = 500_000_000  # per CHILL_INTERVAL_NS window per CPU (illumos)
+CHILL_INTERVAL_NS = 1_000_000_000
 PROGENY_DEPTH = 64
 
 
@@ -833,11 +834,15 @@ def scratch_alloc(g: ClauseGen, n: A.Call, size_node: A.Expr) -> tuple[int, int]
                                 "space", n.line or None)
         off = g.scratch_slot(max(1, -(-const // g.slot_size)))
         size = g.em.mov_imm(const)
+        extent: tuple = ("imm", const)
     else:
         off = g.scratch_slot()
         size = g.em.copy(compile_int(g, size_node))
         fault_if(g, O.JGT, size, g.slot_size, FAULT_NOSCRATCH)
+        extent = ("fp", g.em.stack_alloc(8))  # the runtime size, for scratch_dest
+        g.em.emit(I.stx(O.DW, O.R10, extent[1], size))
     g.scratch_pin()
+    g.__dict__.setdefault("scratch_allocs", []).append((off, extent))
     return off, size
 
 
@@ -867,6 +872,7 @@ def scratch_dest(g: ClauseGen, ptr: int, size: int, const_size: int | None) -> i
     ptr = as_scalar(g, ptr)
     off = em.copy(ptr)
     em.emit(I.alu64_reg(O.SUB, off, as_scalar(g, STATE_REG)))
+    within_allocation(g, off, size, const_size, ptr)
     fault_if(g, O.JLT, off, lo, FAULT_BADADDR, ptr)
     limit = hi - (const_size or 0)
     fault_if(g, O.JGT, off, limit, FAULT_BADADDR, ptr)
@@ -878,6 +884,37 @@ def scratch_dest(g: ClauseGen, ptr: int, size: int, const_size: int | None) -> i
     dst = em.copy(STATE_REG)
     em.emit(I.alu64_reg(O.ADD, dst, off))
     return dst
+
+
+def within_allocation(g: ClauseGen, off: int, size: int, const_size: int | None,
+                      ptr: int) -> None:
+    """[off, off+size) must lie inside one alloca/copyin allocation made so far
+    in the clause (not merely in scratch): else an invalid address fault."""
+    em = g.em
+    ok = em.new_label("inalloc")
+    if const_size is None:
+        fault_if(g, O.JGT, size, g.slot_size, FAULT_BADADDR, ptr)
+    end = em.copy(off)
+    if const_size is None:
+        em.emit(I.alu64_reg(O.ADD, end, size))
+    else:
+        em.emit(I.add64_imm(end, const_size))
+    for aoff, extent in g.__dict__.get("scratch_allocs", []):
+        nxt = em.new_label("nalloc")
+        em.emit(I.jmp_imm(O.JLT, off, aoff, nxt))
+        if extent[0] == "imm":
+            em.emit(I.jmp_imm(O.JGT, end, aoff + extent[1], nxt))
+        else:
+            lim = em.vreg()
+            em.emit(I.ldx(O.DW, lim, O.R10, extent[1]))
+            em.emit(I.add64_imm(lim, aoff))
+            em.emit(I.jmp_reg(O.JGT, end, lim, nxt))
+        em.emit(I.ja(ok))
+        em.label(nxt)
+    from pydtrace.codegen.faults import fault_label
+
+    em.emit(I.ja(fault_label(g, FAULT_BADADDR, fault_addr(g, ptr))))
+    em.label(ok)
 
 
 def i_copyinto(g: ClauseGen, n: A.Call) -> int:
@@ -892,6 +929,8 @@ def i_copyinto(g: ClauseGen, n: A.Call) -> int:
 
 
 def i_bcopy(g: ClauseGen, n: A.Call) -> int:
+    # as in illumos, only the destination is checked (a source in scratch is
+    # allowed: dtrace_canload accepts scratch), despite the Guide's wording
     from pydtrace.codegen.expr import compile_int
 
     src = g.em.copy(compile_int(g, n.args[0]))
@@ -958,11 +997,29 @@ def d_copyout(g: ClauseGen, n: A.Call) -> int:
 
 def d_chill(g: ClauseGen, n: A.Call) -> int:
     from pydtrace.codegen.expr import compile_int
+    from pydtrace.codegen.layout import STATE_CHILL_MARK, STATE_CHILLED
 
-    ns = g.em.copy(compile_int(g, n.args[0]))
+    em = g.em
+    ns = em.copy(compile_int(g, n.args[0]))
     fault_if(g, O.JGT, ns, CHILL_MAX_NS, FAULT_ILLOP)
-    now = g.em.call(H.KTIME_GET_NS)
-    g.em.emit(I.alu64_reg(O.ADD, now, ns))
+    now = em.call(H.KTIME_GET_NS)
+    # a CPU chills at most CHILL_MAX_NS per CHILL_INTERVAL_NS (per-CPU state)
+    age, window = em.vreg(), em.new_label("chillwin")
+    em.emit(I.ldx(O.DW, age, STATE_REG, STATE_CHILL_MARK))
+    em.emit(I.alu64_reg(O.SUB, age, now))
+    em.emit(I.alu64_imm(O.NEG, age, 0))  # now - mark
+    limit = em.vreg()
+    em.load_imm(limit, CHILL_INTERVAL_NS)
+    em.emit(I.jmp_reg(O.JLE, age, limit, window))
+    em.emit(I.stx(O.DW, STATE_REG, STATE_CHILL_MARK, now))
+    em.emit(I.st_imm(O.DW, STATE_REG, STATE_CHILLED, 0))
+    em.label(window)
+    total = em.vreg()
+    em.emit(I.ldx(O.DW, total, STATE_REG, STATE_CHILLED))
+    em.emit(I.alu64_reg(O.ADD, total, ns))
+    fault_if(g, O.JGT, total, CHILL_MAX_NS, FAULT_ILLOP)
+    em.emit(I.stx(O.DW, STATE_REG, STATE_CHILLED, total))
+    em.emit(I.alu64_reg(O.ADD, now, ns))
     ctx_set(g, L.CTX_X1, now)
     run_loop(g, "chill", None, 1 << 23)
     return g.em.mov_imm(0)

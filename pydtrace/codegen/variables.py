@@ -169,23 +169,13 @@ def lower_index_assoc(g: ClauseGen, n: A.Index) -> int:
 
 
 def string_var(g: ClauseGen, node: A.Expr) -> int:
-    """Pointer to the string held by a dynamic variable ("" when missing)."""
-    var = var_of(g, node)
-    em = g.em
-    if var.scope == "this":
-        ptr = em.copy(STATE_REG)
-        em.emit(I.add64_imm(ptr, this_off(g, var)))
-        return ptr
-    ptr = lookup(g, var, build_key(g, var, node))
-    out = em.vreg()
-    found, done = em.new_label("dsfound"), em.new_label("dsdone")
-    em.emit(I.jmp_imm(O.JNE, ptr, 0, found))
-    em.emit(I.ld_map_value(out, "strtab", g.consts.add(b"")))
-    em.emit(I.ja(done))
-    em.label(found)
-    em.emit(I.mov64(out, ptr))
-    em.label(done)
-    return out
+    """Pointer to the string held by a dynamic variable; NULL (a missing element
+    or a stored NULL, codegen.nullstr) is an invalid address fault."""
+    from pydtrace.codegen.nullstr import checked, var_ptr
+
+    ptr = var_ptr(g, node)
+    assert ptr is not None
+    return checked(g, ptr)
 
 
 # ---------------------------------------------------------------- writes
@@ -219,23 +209,29 @@ def write_int(g: ClauseGen, var: DynVar, key, value: int) -> None:
 
 
 def write_string(g: ClauseGen, var: DynVar, key, value: A.Expr) -> int:
-    from pydtrace.codegen.strings import copy_string
+    from pydtrace.codegen.nullstr import null_jump, store
     from pydtrace.codegen.subr import assigned_value
 
     em = g.em
     if var.scope == "this":
         off = this_off(g, var)
-        copy_string(g, STATE_REG, off, value, g.strsize, pad=False)
+        store(g, STATE_REG, off, value, g.strsize)
         ptr = em.copy(STATE_REG)
         em.emit(I.add64_imm(ptr, off))
         return assigned_value(g, value, ptr)
     slot = g.scratch_slot()
-    copy_string(g, STATE_REG, slot, value, g.strsize, pad=False)
-    done = em.new_label("dsstored")
+    store(g, STATE_REG, slot, value, g.strsize)
+    done, null = em.new_label("dsstored"), em.new_label("dsnull")
+    sptr = em.copy(STATE_REG)
+    em.emit(I.add64_imm(sptr, slot))
+    null_jump(g, sptr, null)  # storing NULL deletes the element (reads back NULL)
     r = em.call(H.MAP_UPDATE_ELEM, [("map", map_name(var)), key, ("reg+", STATE_REG, slot),
                                     ("imm", BPF_ANY)])
     em.emit(I.jmp_imm(O.JEQ, r, 0, done))
     count_dyndrop(g)
+    em.emit(I.ja(done))
+    em.label(null)
+    em.call_void(H.MAP_DELETE_ELEM, [("map", map_name(var)), key])
     em.label(done)
     ptr = em.copy(STATE_REG)
     em.emit(I.add64_imm(ptr, slot))

@@ -82,3 +82,17 @@ class FtruncateAct:
     """``ftruncate()`` of the current output file."""
 
     pass
+
+
+@dataclass
+class PrintAct:
+    """A ``print()`` value and its D type (printed by ``output.printing``)."""
+
+    field: Field
+    type: object  # types.model.DType
+    scalar_size: int = 0  # a scalar recorded as an integer field of this size
+
+    def handler(self, printer):
+        from pydtrace.output.printing import print_handler
+
+        return print_handler(self, printer)

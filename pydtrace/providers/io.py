@@ -4,6 +4,11 @@
 ``done``, so it keys a latency measurement); ``args[0..2]`` are bufinfo_t,
 devinfo_t and fileinfo_t translated from it (dlib/io.d). fileinfo_t is not
 known at the block layer: its strings read ``<unknown>``.
+
+``wait-start``/``wait-done`` (a thread blocking on a buffer, illumos
+``biowait()``) are not available: Linux waits for block I/O in many places
+(``submit_bio_wait``, folio/page locks, ``io_schedule``) and none has a
+tracepoint naming the request (block/ has no wait event).
 """
 
 from pydtrace.providers.stable import StableProvider

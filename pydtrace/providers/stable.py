@@ -41,7 +41,8 @@ class StableProvider(Provider):
 
         raw = None
         out = []
-        for pname, (group, event, _) in self.probes.items():
+        for key, (group, event, _) in self.probes.items():
+            pname, _, func = key.partition("@")  # "name@function": one of several hooks
             if group == "syscalls":
                 try:
                     if event not in tracefs.list_events(group):
@@ -55,7 +56,7 @@ class StableProvider(Provider):
                 if (group, event) not in raw:
                     continue
                 kind = "rawtp"
-            out.append(Probe(self.name, self.module, "", pname, kind))
+            out.append(Probe(self.name, self.module, func, pname, kind))
         return out
 
     def list_probes(self) -> list[Probe]:
@@ -71,7 +72,8 @@ class StableProvider(Provider):
         return out
 
     def enable(self, p: Probe) -> Probe | None:
-        group, event, specs = self.probes[p.name]
+        key = f"{p.name}@{p.function}" if p.function else p.name
+        group, event, specs = self.probes[key]
         types = tuple(t for _, t in specs)
         if p.kind == "rawtp":
             from pydtrace.providers import rawtp
@@ -80,8 +82,8 @@ class StableProvider(Provider):
             if proto is None:
                 return None
             layout = tuple(proto[0][slot] for slot, _ in specs)
-            if p.name in self.extras:
-                return replace(p, data=(event, layout, *self.extras[p.name]), arg_types=types)
+            if key in self.extras:
+                return replace(p, data=(event, layout, *self.extras[key]), arg_types=types)
             return replace(p, data=(event, layout), arg_types=types)
         from pydtrace.providers import sdt
 

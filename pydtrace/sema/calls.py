@@ -53,6 +53,9 @@ def check_trace(ck: Checker, n: A.Call) -> T.DType:
     t = ck.expr(n.args[0])
     if isinstance(t.resolve(), T.VoidType):
         raise fail("D_TRACE_VOID", "trace( ) may not be applied to a void expression", n)
+    from pydtrace.sema.printing import check_trace_xlptr
+
+    check_trace_xlptr(ck, n)
     return T.VOID
 
 
@@ -214,4 +217,5 @@ def _register_speculation() -> None:
 
 
 _register_speculation()
+from pydtrace.sema import printing as _printing  # noqa: E402,F401  (print())
 from pydtrace.sema import ustacks as _ustacks  # noqa: E402,F401  (ustack()/usym()...)

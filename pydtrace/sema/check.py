@@ -79,6 +79,9 @@ class Checker(VariablesMixin, MemoryMixin):
                 from pydtrace.sema.providers import check_provider
 
                 check_provider(self, item)
+        from pydtrace.sema.undef import check_never_assigned
+
+        check_never_assigned(self, program)
         return self.an
 
     def e_PsArgs(self, n) -> T.DType:  # pr_psargs of the psinfo_t translator (sema.kernel)
@@ -92,6 +95,7 @@ class Checker(VariablesMixin, MemoryMixin):
         if uses_speculation(clause):
             check_clause_rules(clause)
         self.probes = self.clause_probes.get(clause, [])  # args[] types
+        self.clause = clause  # its probe description names args[] errors
         # Like dt_cook_clause: actions first, so `/i < 5/ { i++; }` declares
         # i before the predicate reads it; on an undefined name, retry with
         # the predicate first (the error then comes from the right place).
@@ -426,6 +430,10 @@ class Checker(VariablesMixin, MemoryMixin):
     def e_Index(self, n: A.Index) -> T.DType:
         if isinstance(n.base, A.Ident) and n.base.name == "args":
             return self.index_args(n)
+        from pydtrace.sema.regs import index_uregs, is_uregs
+
+        if is_uregs(self, n):
+            return index_uregs(self, n)
         if isinstance(n.base, A.SelfVar) or (isinstance(n.base, A.Ident)
                                              and n.base.name not in self.an.symbols.globals):
             return self.index_assoc(n)

@@ -34,6 +34,7 @@ DLIB_PATTERNS = (
     (re.compile(r"E[A-Z0-9]+"), "errno"),
     (re.compile(r"SIG[A-Z0-9]+"), "signal"),
     (re.compile(r"B_[A-Z]+"), "io"),
+    (re.compile(r"R_[A-Z0-9_]+"), "regs"),
 )
 
 
@@ -166,6 +167,9 @@ def load_dlib(ck: Checker, name: str) -> None:
 def declare_item(ck: Checker, item: A.InlineDecl | A.TranslatorDecl) -> None:
     if isinstance(item, A.InlineDecl):
         t = resolve_typename(ck, item.type)
+        from pydtrace.sema.undef import check_inline_args
+
+        check_inline_args(item)
         if item.name in ck.an.inlines:
             raise err("D_DECL_IDRED", f"identifier redeclared: {item.name}", item)
         ck.an.inlines[item.name] = (t, item)
@@ -415,24 +419,28 @@ def index_memory(ck: Checker, n: A.Index) -> T.DType:
 
 
 def index_args(ck: Checker, n: A.Index) -> T.DType:
+    """args[N] (illumos dt_idcook_args): a constant index into the probe's typed arguments."""
     probes = ck.probes
     if len(n.keys) != 1:
-        raise err("D_ARGS_IDX", "args[ ] may not be referenced with multiple subscripts", n)
-    ck.expr(n.keys[0])
+        raise err("D_PROTO_LEN", f"args[ ] prototype mismatch: {len(n.keys)} args passed, 1 "
+                  "expected", n)
+    kt = ck.expr(n.keys[0])
     idx = ck.const(n.keys[0])
-    if idx is None:
-        raise err("D_ARGS_IDX", "index to args[ ] must be a constant expression", n)
-    typed = [p for p in probes if p.arg_types]
-    if not typed:
-        raise err("D_ARGS_NONE", f"args[{idx}] is not defined for this probe", n)
-    kinds = {p.arg_types[idx] if idx < len(p.arg_types) else None for p in typed}
+    if idx is None or not kt.resolve().is_integer:
+        raise err("D_PROTO_ARG", "args[ ] argument #1 is incompatible with prototype:\n"
+                  f"\tprototype: integer constant\n\t argument: {kt}", n)
+    clause = getattr(ck, "clause", None)
+    if clause is None or not probes:
+        raise err("D_ARGS_NONE", "args[ ] may not be referenced outside of a probe clause", n)
+    d = clause.descs[0]
+    desc = f"{d.provider}:{d.module}:{d.function}:{d.name}"
+    kinds = {p.arg_types[idx] if 0 <= idx < len(p.arg_types) else None for p in probes}
     if len(kinds) > 1:
-        raise err("D_ARGS_MULTI", f"args[{idx}] type is not the same for all probes "
-                  "matched by this clause", n)
+        raise err("D_ARGS_MULTI", f"args[ ] may not be referenced because probe description "
+                  f"{desc} matches an unstable set of probes", n)
     spec = kinds.pop()
-    if spec is None or idx < 0:
-        raise err("D_ARGS_IDX", f"index {idx} is out of range for {probes[0].fullname} "
-                  "args[ ]", n)
+    if spec is None:
+        raise err("D_ARGS_IDX", f"index {idx} is out of range for {desc} args[ ]", n)
     value = arg_expr(idx, spec, n.line)
     t = ck.expr(value)
     rewrites(ck)[n] = value
@@ -470,7 +478,7 @@ def spec_expr(idx: int, spec: str, line: int) -> A.Expr:
             for slot in _slots(node):
                 relocate(getattr(node, slot, None))
     relocate(value)
-    if typ.strip() == "string" or isinstance(value, A.Cast):
+    if typ.strip() == "string" or isinstance(value, A.Cast | A.Xlate):
         return value
     return A.Cast(typename_from_string(typ), value, line=line)
 

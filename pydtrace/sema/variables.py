@@ -112,6 +112,9 @@ class VariablesMixin:
         var = self.dynvar(scope, n.name)
         if var is None:
             var = self.new_dynvar(scope, n.name, T.INT64, None, implicit=True)
+            from pydtrace.sema.undef import note_implicit_read
+
+            note_implicit_read(self, scope, n.name, n)
         elif var.key_types is not None:
             raise fail("D_ARR_BADREF", f"{var_label(var)} is an associative array and "
                        "must be referenced with [ ]", n)
@@ -141,6 +144,9 @@ class VariablesMixin:
                                "variable name", n)
                 create = T.INT64
                 var = self.new_dynvar(scope, name, create, keys, implicit=True)
+                from pydtrace.sema.undef import note_implicit_read
+
+                note_implicit_read(self, scope, name, n)
             else:
                 var = self.new_dynvar(scope, name, create, keys)
             return var
