@@ -71,15 +71,16 @@ def apply_pragmas(program: A.Program, options: Options, registry=None) -> list:
 def match_clauses(program: A.Program, registry, zdefs: bool) -> list[list]:
     clause_probes = []
     for clause in program.clauses:
-        probes = []
+        probes: dict[int, object] = {}  # by probe id: a wide match has thousands
         for desc in clause.descs:
             found = match_desc(registry, desc)
             if not found and not zdefs:
                 raise DCompileError("D_PDESC_ZERO", f"probe description {desc.provider}:"
                                     f"{desc.module}:{desc.function}:{desc.name} does not "
                                     "match any probes", desc.line or None)
-            probes.extend(p for p in found if p not in probes)
-        clause_probes.append(probes)
+            for p in found:
+                probes.setdefault(p.id, p)
+        clause_probes.append(list(probes.values()))
     return clause_probes
 
 

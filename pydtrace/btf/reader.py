@@ -149,6 +149,7 @@ class BtfReader:
     def __init__(self, path: str = VMLINUX, base: BtfReader | None = None) -> None:
         self.path = path
         self.base = base
+        self._func_ids: dict[str, int] | None = None
         self.blob = read_blob(path)
         magic, _, _, hdr_len, type_off, type_len, str_off, str_len = \
             HEADER.unpack_from(self.blob)
@@ -411,12 +412,19 @@ class BtfReader:
 
     def functions(self, prefix: str = "") -> list[str]:
         """Names of all FUNC types (for fbt listing)."""
-        out = []
-        for tid in range(self.first_id, self.last_id + 1):
-            kind, _, _, noff, _, _ = self.raw(tid)
-            if kind == FUNC:
-                out.append(self.string(noff))
-        return out
+        return list(self.function_ids())
+
+    def function_ids(self) -> dict[str, int]:
+        """Name -> type id of every FUNC, built once: a wide fbt match looks up
+        thousands of functions, and ``find`` scans the string table each time."""
+        if self._func_ids is None:
+            ids: dict[str, int] = {}
+            for tid in range(self.first_id, self.last_id + 1):
+                kind, _, _, noff, _, _ = self.raw(tid)
+                if kind == FUNC:
+                    ids.setdefault(self.string(noff), tid)
+            self._func_ids = ids
+        return self._func_ids
 
 
 _INT_NAMES = {

@@ -49,10 +49,15 @@ def read_memory(g: ClauseGen, addr: int, off: int, size: int, userland: bool) ->
     where = em.copy(addr)
     if off:
         em.emit(I.add64_imm(where, off))
-    slot = em.stack_alloc(8)
+    from pydtrace.codegen.subr import fault_addr
+
+    slot = getattr(g, "kread_slot", None)  # one per clause: the caller loads it at once
+    if slot is None:
+        slot = g.kread_slot = em.stack_alloc(8)  # type: ignore[attr-defined]
     helper = H.PROBE_READ_USER if userland else H.PROBE_READ_KERNEL
     r = em.call(helper, [("fp", slot), ("imm", size), where])
-    em.emit(I.jmp_imm(O.JSLT, r, 0, fault_label(g, FAULT_BADADDR, where)))
+    # the address is parked on the stack, not kept live until the fault stubs
+    em.emit(I.jmp_imm(O.JSLT, r, 0, fault_label(g, FAULT_BADADDR, fault_addr(g, where))))
     return slot
 
 
@@ -228,6 +233,16 @@ def lower_lvalue(g: ClauseGen, n: A.Expr) -> int:
     return load(g, locate(g, n), g.an.type_of(n), n)
 
 
+def write_loc(g: ClauseGen, target: A.Expr) -> Loc:
+    """``locate`` for a store: a missing struct-valued dynamic variable element
+    (``self->s.m = v``, ``a[k].m = v``) is created zero-filled (dstructs)."""
+    g.dyn_write = True  # type: ignore[attr-defined]
+    try:
+        return locate(g, target)
+    finally:
+        g.dyn_write = False  # type: ignore[attr-defined]
+
+
 def store_member(g: ClauseGen, n: A.Assign) -> int:
     from pydtrace.codegen.expr import compile_int, emit_arith, normalize
 
@@ -235,7 +250,7 @@ def store_member(g: ClauseGen, n: A.Assign) -> int:
     if t.resolve().is_string:
         return store_string_member(g, n, t)
     value = compile_int(g, n.value)
-    loc = locate(g, n.target)
+    loc = write_loc(g, n.target)
     if n.op != "=":
         cur = load(g, loc, t, n)
         emit_arith(g, n.op[:-1], cur, value, t, n)
@@ -253,7 +268,7 @@ def store_string_member(g: ClauseGen, n: A.Assign, t: T.DType) -> int:
 
     if n.op != "=":
         raise unsupported(n, f"operator {n.op} on a string member")
-    loc = locate(g, n.target)
+    loc = write_loc(g, n.target)
     size = t.resolve().size or g.strsize
     if not loc.direct:
         if loc.userland or loc.kernel:
@@ -271,7 +286,7 @@ def incdec_member(g: ClauseGen, target: A.Expr, op: str, prefix: bool) -> int:
     from pydtrace.codegen.assign import stepped
 
     t = g.an.type_of(target)
-    loc = locate(g, target)
+    loc = write_loc(g, target)
     old = load(g, loc, t, target)
     new = stepped(g, old, op, t)
     store(g, loc, t, new, target)

@@ -33,13 +33,45 @@ def dynvar_loc(g: ClauseGen, node: A.Expr) -> Loc | None:
     var = V.var_of(g, node)
     if var.scope == "this":
         return Loc(g.em.copy(STATE_REG), V.this_off(g, var), direct=True)
-    ptr = V.lookup(g, var, V.build_key(g, var, node))
+    key = V.build_key(g, var, node)
+    ptr = V.lookup(g, var, key)
+    if getattr(g, "dyn_write", False):  # self->s.m = v: create the element if missing
+        return Loc(created(g, var, key, ptr), 0, direct=True)
     out = g.em.mov_imm(0)  # missing: NULL (reads fault at the member's offset)
     skip = g.em.new_label("svnull")
     g.em.emit(I.jmp_imm(O.JEQ, ptr, 0, skip))
     g.em.emit(I.mov64(out, ptr))
     g.em.label(skip)
     return Loc(out, 0, direct=False)
+
+
+def created(g: ClauseGen, var, key, ptr: int) -> int:
+    """The element ``ptr`` found, else a zero-filled one inserted (a failed
+    insertion is a dynamic drop: the store then goes to scratch)."""
+    from pydtrace.codegen import variables as V
+    from pydtrace.codegen.strings import zero_fill
+    from pydtrace.codegen.subr import slots_for
+    from pydtrace.sema.variables import value_size
+
+    em = g.em
+    size = value_size(var, g.strsize)
+    out = em.copy(ptr)
+    have, stored = em.new_label("svhave"), em.new_label("svnew")
+    em.emit(I.jmp_imm(O.JNE, out, 0, have))
+    buf = slots_for(g, size)
+    zero_fill(g, STATE_REG, buf, size)
+    r = em.call(H.MAP_UPDATE_ELEM, [("map", V.map_name(var)), key,
+                                    ("reg+", STATE_REG, buf), ("imm", V.BPF_ANY)])
+    em.emit(I.jmp_imm(O.JEQ, r, 0, stored))
+    V.count_dyndrop(g)
+    em.label(stored)
+    again = V.lookup(g, var, key)
+    em.emit(I.mov64(out, again))
+    em.emit(I.jmp_imm(O.JNE, out, 0, have))
+    em.emit(I.mov64(out, STATE_REG))
+    em.emit(I.add64_imm(out, buf))
+    em.label(have)
+    return out
 
 
 def address(g: ClauseGen, node: A.Expr) -> int:

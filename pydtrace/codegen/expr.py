@@ -159,6 +159,10 @@ def lower_unary(g: ClauseGen, n: A.Unary) -> int:
         from pydtrace.codegen.memory import lower_deref
 
         return lower_deref(g, n)
+    if n.op == "&":  # sema.kernel.kernel_lvalue: an object in kernel memory
+        from pydtrace.codegen.kernel import address_of
+
+        return address_of(g, n.operand)
     t = g.an.type_of(n)
     if n.op == "!":
         return bool_value(g, n)

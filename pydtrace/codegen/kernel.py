@@ -107,11 +107,15 @@ def read_kernel(g: ClauseGen, addr: int, size: int) -> int:
     """Reads ``size`` (1..8) bytes at ``addr`` into a fresh stack slot; returns its offset."""
     em = g.em
     from pydtrace.codegen.faults import fault_label
+    from pydtrace.codegen.subr import fault_addr
 
-    slot = em.stack_alloc(8)
+    slot = getattr(g, "kread_slot", None)  # one per clause: callers load it at once
+    if slot is None:
+        slot = g.kread_slot = em.stack_alloc(8)  # type: ignore[attr-defined]
     em.emit(I.st_imm(O.DW, 10, slot, 0))
     ret = em.call(H.PROBE_READ_KERNEL, [("fp", slot), ("imm", size), addr])
-    em.emit(I.jmp_imm(O.JNE, ret, 0, fault_label(g, FAULT_BADADDR, addr)))
+    # the address is parked on the stack, not kept live until the fault stubs
+    em.emit(I.jmp_imm(O.JNE, ret, 0, fault_label(g, FAULT_BADADDR, fault_addr(g, addr))))
     return slot
 
 

@@ -740,8 +740,15 @@ STRING_SUBRS = {
     "strjoin": s_strjoin, "substr": s_substr, "strstr": s_strstr, "strchr": s_strchr,
     "strrchr": s_strchr, "toupper": s_case, "tolower": s_case, "basename": s_path,
     "dirname": s_path, "lltostr": s_lltostr, "copyinstr": s_copyinstr,
-    "inet_ntoa": s_inet_ntoa,
+    "inet_ntoa": s_inet_ntoa, "d_path": lambda g, n: _dpath(g, n),
+    "__d_path_mount": lambda g, n: _dpath(g, n),
 }
+
+
+def _dpath(g: ClauseGen, n: A.Call):
+    from pydtrace.codegen.dpath import s_dpath
+
+    return s_dpath(g, n)
 
 
 def string_result(g: ClauseGen, n: A.Call) -> tuple[int, int | None]:

@@ -77,3 +77,19 @@ translator fileinfo_t < struct request *R > {
 	fi_mount = "<unknown>";
 	fi_oflags = 0;
 };
+
+/* an open file (fds[], getf): F is NULL for a closed descriptor */
+translator fileinfo_t < struct file *F > {
+	fi_name = F == NULL ? "<none>" : stringof(F->f_path.dentry->d_name.name);
+	fi_dirname = F == NULL ? "<none>" : dirname(d_path(&F->f_path));
+	fi_pathname = F == NULL ? "<none>" : d_path(&F->f_path);
+	fi_offset = F == NULL ? 0 : F->f_pos;
+	fi_fs = F == NULL ? "<none>" : stringof(F->f_inode->i_sb->s_type->name);
+	fi_mount = F == NULL ? "<none>" : __d_path_mount(&F->f_path);
+	fi_oflags = F == NULL ? 0 : F->f_flags;
+};
+
+/* getf(fd): the current task's open file fd (NULL when closed or out of range) */
+inline fileinfo_t fds[int fd] = xlate <fileinfo_t> (fd >= 0 &&
+    fd < curthread->files->fdt->max_fds ? curthread->files->fdt->fd[fd] :
+    (struct file *)NULL);

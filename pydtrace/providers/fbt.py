@@ -43,15 +43,16 @@ def use_fentry() -> bool:
     return have_fentry() is Feature.OK
 
 
-def signature(func: str) -> tuple[int, tuple[str, ...], str] | None:
-    """(BTF id, argument types, return type) of kernel function ``func``."""
+def signature(func: str, many: bool = False) -> tuple[int, tuple[str, ...], str] | None:
+    """(BTF id, argument types, return type) of kernel function ``func``; ``many``
+    when looking up a whole glob's worth (one name index instead of a scan each)."""
     from pydtrace.btf import reader as R
     from pydtrace.providers.rawtp import c_type
     from pydtrace.types import model as T
 
     try:
         r = R.vmlinux()
-        tid = r.find(func, (R.FUNC,))
+        tid = r.function_ids().get(func) if many else r.find(func, (R.FUNC,))
         proto = r.func_proto(tid) if tid is not None else None
     except (OSError, ValueError):
         return None
@@ -83,7 +84,7 @@ class FbtProvider(Provider):
         fentry = use_fentry()
         out = []
         for f in funcs:
-            sig = signature(f)
+            sig = signature(f, many=len(funcs) > 16)
             if sig is None:
                 continue
             tid, args, ret = sig

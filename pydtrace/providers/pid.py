@@ -72,6 +72,19 @@ def check_process(pid: int) -> None:
         raise DCompileError("D_PROC_GRAB", f"failed to grab process {pid}")
 
 
+def check_provider_name(prov: str) -> None:
+    """A literal provider name ending in a digit names a process (pidN, pythonN)."""
+    digits = len(prov) - len(prov.rstrip("0123456789"))
+    if not digits or is_glob(prov):
+        return
+    if digits == len(prov):
+        raise DCompileError("D_PROC_BADPROV", f"'{prov}' is not a valid provider")
+    pid = int(prov[-digits:])
+    if pid <= 0 or pid >= 1 << 63:
+        raise DCompileError("D_PROC_BADPID", f"'{prov}' does not contain a valid pid")
+    check_process(pid)
+
+
 class PidProvider(Provider):
     name = "pid"
 
@@ -121,6 +134,17 @@ def return_probe(provider: str, base: str, path: str, elf, sym, start: int,
     return Probe(provider, base, sym.name, "return", "uprobe_return", (path, start, pid))
 
 
+def check_aligned(elf, sym, offset: int) -> None:
+    """An offset probe must sit on an instruction boundary (when the code decodes)."""
+    from pydtrace.elf.x86len import instruction_offsets
+
+    code = function_code(elf, sym) if os.uname().machine == "x86_64" else None
+    offsets = instruction_offsets(code) if code is not None else None
+    if offsets and offset not in offsets:
+        raise DCompileError("D_PROC_ALIGN",
+                            f"offset 0x{offset:x} is not aligned on an instruction")
+
+
 def glob_offsets(provider: str, base: str, path: str, elf, sym, start: int, pid: int,
                  name: str) -> list[Probe]:
     """Offset probes on every instruction whose hex offset matches the glob."""
@@ -166,6 +190,8 @@ def pid_probes(pid: int, desc: tuple[str, str, str, str]) -> list[Probe]:
                 continue
             syms = [sym]
         for sym in syms:
+            if offset is None and not is_glob(name) and name not in ("entry", "return"):
+                raise DCompileError("D_PROC_NAME", f"'{name}' is an invalid probe name")
             start = elf.vaddr_to_offset(sym.value)
             if start is None:
                 continue
@@ -173,6 +199,7 @@ def pid_probes(pid: int, desc: tuple[str, str, str, str]) -> list[Probe]:
                 if offset >= sym.size:
                     raise DCompileError("D_PROC_OFF", f"offset 0x{offset:x} outside of "
                                         f"function '{sym.name}'")
+                check_aligned(elf, sym, offset)
                 probes.append(Probe(provider, base, sym.name, name.lower().lstrip("0") or "0",
                                     "uprobe_offset", (path, start + offset, pid)))
                 continue

@@ -56,6 +56,9 @@ class ProbeRegistry:
     def match(self, desc: tuple[str, str, str, str]) -> list[Probe]:
         names = [n for n in PROVIDERS if glob_match(desc[0], n)]
         if desc[0] and desc[0] not in PROVIDERS:  # user space: pidN, pythonN, python*
+            from pydtrace.providers.pid import check_provider_name
+
+            check_provider_name(desc[0])
             names += [n for n in ("pid", "usdt") if n not in names]
         if desc[:3] == ("", "", "") and desc[3] in DTRACE_NAMES:
             names = ["dtrace"]  # no other provider names a probe BEGIN/END/ERROR

@@ -46,6 +46,14 @@ class Analysis:
         return self.types[node]
 
 
+# Actions (DT_IDENT_ACTFUNC) whose value a D expression cannot use (D_CG_EXPR).
+VOID_ACTIONS = frozenset({
+    "trace", "tracemem", "printf", "printa", "printm", "exit", "clear", "trunc", "normalize",
+    "denormalize", "setopt", "stop", "raise", "panic", "breakpoint", "chill", "system",
+    "freopen", "ftruncate", "commit", "discard", "speculate",
+})
+
+
 def err(tag: str, msg: str, node: A.Node) -> DCompileError:
     return DCompileError(tag, msg, node.line or None)
 
@@ -281,6 +289,10 @@ class Checker(VariablesMixin, MemoryMixin):
         if n.op == "&":
             if isinstance(n.operand, A.MemberRef) and is_bitfield(self, n.operand):
                 raise err("D_ADDROF_BITFIELD", "cannot take address of bit-field", n)
+            from pydtrace.sema.kernel import kernel_lvalue
+
+            if kernel_lvalue(self, n.operand):  # &p->m, &a[i], &`sym: kernel memory
+                return T.PointerType(t)
             if not isinstance(n.operand, A.Ident | A.SelfVar | A.ThisVar | A.Index):
                 raise err("D_ADDROF_LVAL", "unacceptable operand for unary & operator", n)
             raise err("D_ADDROF_VAR", "cannot take address of dynamic variable", n)
@@ -385,6 +397,9 @@ class Checker(VariablesMixin, MemoryMixin):
             else:
                 var = syms.add_global(target.name, self.var_type(vt, n))
         self.an.types[target] = var.type
+        if isinstance(var.type.resolve(), T.ArrayType):
+            raise err("D_OP_ARRFUN", f'operator {n.op} may not be applied to operand of type '
+                      f'"{var.type}"', n)
         if not assignable(var.type, vt):
             raise err("D_OP_INCOMPAT", f'operands have incompatible types: "{var.type}" '
                       f'{n.op} "{vt}"', n)
@@ -396,6 +411,10 @@ class Checker(VariablesMixin, MemoryMixin):
         r = vt.resolve()
         if r.is_string:
             return self.string
+        value = getattr(n, "value", None)
+        if isinstance(r, T.VoidType) and isinstance(value, A.Call) and value.name in VOID_ACTIONS:
+            raise err("D_CG_EXPR", f"action {value.name}( ) may not be called from a D "
+                      "expression (D program context required)", n)
         if isinstance(r, T.VoidType):
             raise err("D_OP_VFPTR", "cannot assign void to a variable", n)
         return vt
@@ -434,9 +453,22 @@ class Checker(VariablesMixin, MemoryMixin):
 
         if is_uregs(self, n):
             return index_uregs(self, n)
+        from pydtrace.sema.kernel import index_inline
+
+        it = index_inline(self, n)  # fds[fd] (io.d)
+        if it is not None:
+            return it
+        if isinstance(n.base, A.ThisVar) and self.dynvar("this", n.base.name) is None:
+            from pydtrace.sema.variables import fail
+
+            raise fail("D_ARR_LOCAL", "local variables may not be used as associative "
+                       f"arrays: {n.base.name}", n)
         if isinstance(n.base, A.SelfVar) or (isinstance(n.base, A.Ident)
                                              and n.base.name not in self.an.symbols.globals):
             return self.index_assoc(n)
+        if len(n.keys) > 1 and isinstance(n.base, A.Ident):
+            raise err("D_ARR_BADREF", f"cannot access scalar {n.base.name} as an associative "
+                      "array", n)
         return self.index_memory(n)
 
     def e_Comma(self, n: A.Comma) -> T.DType:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # identifiers that only exist through the D library (dlib/*.d) or kernel types
 DLIB_IDENTS = {
-    "curpsinfo": "procfs", "curlwpsinfo": "procfs", "curcpu": "sched",
+    "curpsinfo": "procfs", "curlwpsinfo": "procfs", "curcpu": "sched", "fds": "io",
 }
 DLIB_TYPES = {
     "psinfo_t": "procfs", "lwpsinfo_t": "procfs", "cpuinfo_t": "sched",
@@ -176,6 +176,13 @@ def declare_item(ck: Checker, item: A.InlineDecl | A.TranslatorDecl) -> None:
         return
     out = resolve_typename(ck, item.out_type)
     key = xlator_key(out)
+    if key in ck.an.translators and all(
+            describe(x.in_type) != describe(item.in_type) for x in xlators_for(ck, key)):
+        from pydtrace.sema.xlators import check_translator
+
+        check_translator(ck, item, out)
+        ck.an.__dict__.setdefault("xlator_alts", {}).setdefault(key, []).append(item)
+        return
     if key in ck.an.translators:
         raise err("D_XLATE_REDECL", f"translator from {describe(item.in_type)} to {out} "
                   "has already been declared", item)
@@ -186,6 +193,24 @@ def declare_item(ck: Checker, item: A.InlineDecl | A.TranslatorDecl) -> None:
 
     check_translator(ck, item, out)
     ck.an.translators[key] = item
+
+
+def xlators_for(ck: Checker, key: str) -> list:
+    """Every translator to output ``key`` (one per input type)."""
+    first = ck.an.translators.get(key)
+    alts = ck.an.__dict__.get("xlator_alts", {}).get(key, [])
+    return ([first] if first is not None else []) + alts
+
+
+def pick_xlator(ck: Checker, key: str, operand: T.DType):
+    """The translator to ``key`` whose input type is the operand's type."""
+    items = xlators_for(ck, key)
+    if len(items) > 1:
+        want = xlator_key(operand)
+        for item in items:
+            if xlator_key(resolve_typename(ck, item.in_type)) == want:
+                return item
+    return items[0] if items else None
 
 
 def describe(tn: A.TypeName) -> str:
@@ -215,6 +240,12 @@ def check_ident(ck: Checker, n: A.Ident) -> T.DType | None:
         load_dlib(ck, lib)
         if name in ck.an.inlines:
             return use_inline(ck, n)
+    if name in ("cwd", "root") and kernel_tag("struct", "fs_struct") is not None:
+        member = "pwd" if name == "cwd" else "root"
+        value = spec_expr(0, f"string = d_path(&curthread->fs->{member})", n.line)
+        rewrites(ck)[n] = value
+        ck.expr(value)
+        return ck.string
     if name == "curthread":
         t = kernel_tag("struct", "task_struct")
         if t is None:
@@ -228,6 +259,35 @@ def check_ident(ck: Checker, n: A.Ident) -> T.DType | None:
         ck.an.uses.add(name)
         return T.UINTPTR
     return None
+
+
+def index_inline(ck: Checker, n: A.Index) -> T.DType | None:
+    """``name[args]`` for a parameterised inline (``fds[fd]``, io.d); None if
+    ``n`` is not one."""
+    if not isinstance(n.base, A.Ident):
+        return None
+    name = n.base.name
+    syms = ck.an.symbols
+    if name in syms.globals or ("global", name) in syms.dynvars:
+        return None
+    if name not in ck.an.inlines:
+        lib = dlib_for(name)
+        if lib is None:
+            return None
+        load_dlib(ck, lib)
+    found = ck.an.inlines.get(name)
+    if found is None or not found[1].params:
+        return None
+    t, decl = found
+    if len(n.keys) != len(decl.params):
+        raise err("D_PROTO_LEN", f"{name}[ ] prototype mismatch: {len(n.keys)} args passed, "
+                  f"{len(decl.params)} expected", n)
+    value = decl.value
+    for param, key in zip(decl.params, n.keys, strict=True):
+        value = substitute(value, param.name or "", key)
+    ck.expr(value)
+    rewrites(ck)[n] = value
+    return t
 
 
 def use_inline(ck: Checker, n: A.Ident) -> T.DType:
@@ -287,10 +347,31 @@ def member_ref(ck: Checker, n: A.MemberRef) -> T.DType:
     return found[1].type
 
 
+def kernel_lvalue(ck: Checker, node: A.Expr) -> bool:
+    """Is the (checked) ``node`` an object in kernel memory, so ``&node`` is its
+    address? Translated members, D variables and their members are not."""
+    if node in rewrites(ck):
+        return False
+    if isinstance(node, A.MemberRef):
+        if node.arrow:
+            return isinstance(ck.an.type_of(node.base).resolve(), T.PointerType)
+        return kernel_lvalue(ck, node.base)
+    if isinstance(node, A.Unary) and node.op == "*":
+        return True
+    if isinstance(node, A.ExternIdent):
+        return True
+    if isinstance(node, A.Index) and node.base not in rewrites(ck) and not (
+            isinstance(node.base, A.Ident) and node.base.name == "args"):
+        bt = ck.an.type_of(node.base).resolve()
+        return isinstance(bt, T.PointerType) or (isinstance(bt, T.ArrayType)
+                                                 and kernel_lvalue(ck, node.base))
+    return False
+
+
 def xlate_member(ck: Checker, n: A.MemberRef, x: A.Xlate) -> T.DType:
     out = resolve_typename(ck, x.type)
     key = xlator_key(out)
-    xl = ck.an.translators.get(key)
+    xl = pick_xlator(ck, key, ck.an.type_of(x.operand))
     if xl is None:
         raise err("D_XLATE_NONE", f"translator does not exist: {out}", n)
     member = next((m for m in xl.members if m.name == n.name), None)
@@ -355,16 +436,36 @@ def check_xlate(ck: Checker, n: A.Xlate) -> T.DType:
         raise err("D_XLATE_NONE", f"translator does not exist: {out}", n)
     from pydtrace.sema.xlators import check_input
 
-    check_input(ck, n, ck.an.translators[key], ot, out)
+    check_input(ck, n, pick_xlator(ck, key, ot), ot, out)
     return out
 
 
 # ---------------------------------------------------------------- other forms
 
 
+def kernel_module_of(name: str) -> str | None:
+    """The module of a kernel symbol in /proc/kallsyms ('vmlinux' for the core kernel)."""
+    import re
+
+    from pydtrace.sys import kallsyms
+
+    try:
+        m = re.search(rb"(?m)^[0-9a-f]+ [A-Za-z] " + re.escape(name.encode())
+                      + rb"(?:\t\[([^\]]+)\])?$", kallsyms._text())
+    except OSError:
+        return None
+    if m is None:
+        return None
+    return m.group(1).decode() if m.group(1) else "vmlinux"
+
+
 def extern_ident(ck: Checker, n: A.ExternIdent) -> T.DType:
     from pydtrace.sys import kallsyms
 
+    kmod = kernel_module_of(n.name) if n.module == "`" else None  # ``sym: a user symbol
+    if kmod is not None:
+        raise err("D_SYM_BADREF", f"kernel module '{kmod}' symbol '{n.name}' may not be "
+                  "referenced as a user symbol", n)
     addr = kallsyms.lookup(n.name, n.module)
     if addr is None:
         raise err("D_SYM_BADREF", f"failed to resolve `{n.name}: Unknown symbol name"

@@ -31,7 +31,8 @@ PROTOS: dict[str, tuple[object, str, int]] = {
     "htonl": (T.UINT, "i", 1), "ntohl": (T.UINT, "i", 1),
     "htonll": (T.ULLONG, "i", 1), "ntohll": (T.ULLONG, "i", 1),
     "inet_ntoa": ("string", "p", 1), "inet_ntoa6": ("string", "pi", 1),
-    "inet_ntop": ("string", "ip", 2),
+    "inet_ntop": ("string", "ip", 2), "d_path": ("string", "p", 1),
+    "__d_path_mount": ("string", "p", 1),
     "rand": (T.INT, "", 0), "progenyof": (T.INT, "i", 1),
     "getmajor": (T.UINT, "i", 1), "getminor": (T.UINT, "i", 1),
     # destructive actions

@@ -30,6 +30,8 @@ def is_d_lvalue(ck, target: A.Expr) -> bool:
     be scratch memory at run time (alloca): codegen.dmemory.scratch_loc checks.
     Kernel (BTF) objects and user memory are never writable."""
     while isinstance(target, A.MemberRef | A.Index | A.Unary):
+        if dynvar_struct(ck, target):  # self->s.m, a[k].m, this->s.m
+            return True
         if isinstance(target, A.Unary):
             if target.op != "*":
                 return False
@@ -41,7 +43,22 @@ def is_d_lvalue(ck, target: A.Expr) -> bool:
             if isinstance(bt, T.PointerType):
                 return writable_pointer(ck, target.base)
         target = target.base
+    if dynvar_struct(ck, target):
+        return True
     return isinstance(target, A.Ident) and target.name in ck.an.symbols.globals
+
+
+def dynvar_struct(ck, node: A.Expr) -> bool:
+    """Is ``node`` a struct-valued dynamic variable (or associative element)?"""
+    if isinstance(node, A.Index):
+        base = node.base
+        if not (isinstance(base, A.SelfVar) or (
+                isinstance(base, A.Ident) and base.name not in ck.an.symbols.globals
+                and base.name != "args" and ("global", base.name) in ck.an.symbols.dynvars)):
+            return False
+    elif not isinstance(node, A.SelfVar | A.ThisVar):
+        return False
+    return isinstance(ck.expr(node).resolve(), T.StructType)
 
 
 def writable_pointer(ck, node: A.Expr) -> bool:
@@ -224,6 +241,9 @@ class VariablesMixin:
         """Stores into members of D-declared struct variables (``s.m = v``)."""
         from pydtrace.sema.check import assignable
 
+        if (isinstance(n.target, A.Index) and isinstance(n.target.base, A.ThisVar)
+                and self.dynvar("this", n.target.base.name) is None):
+            self.expr(n.target)  # this->a[i] = v with a undeclared: D_ARR_LOCAL
         if is_d_lvalue(self, n.target):
             t = self.expr(n.target)
             if not assignable(t, vt):
