@@ -10,11 +10,12 @@ from dataclasses import dataclass, field, replace
 
 from pydtrace.bpf.asm import resolve
 from pydtrace.bpf.insn import Insn, Item
+from pydtrace.bpf.opcodes import DW, MEM, R7, ST
 from pydtrace.codegen.aggs import AggPlan, plan_aggregations
 from pydtrace.codegen.clause import ClauseCompiler
 from pydtrace.codegen.context import STATE_REG, ClauseGen, ClauseInfo, ConstPool
 from pydtrace.codegen.deadcode import remove_unreachable
-from pydtrace.codegen.layout import STATE_SCRATCH, RecordLayout
+from pydtrace.codegen.layout import STATE_ARGS, STATE_SCRATCH, RecordLayout
 from pydtrace.codegen.regalloc import allocate
 from pydtrace.codegen.strings import PDESC_MAP, pdesc_blob
 from pydtrace.codegen.trampoline import (
@@ -177,6 +178,8 @@ class ProgramBuilder:
         items = trampoline(kind, probes[0].id, labels, use_ts="timestamp" in self.an.uses,
                            probes=probes, prog_name=name, cpu=self.options["cpu"],
                            subject=getattr(self, "subject", False))
+        if not self.uses_args():
+            items = [i for i in items if not zeroes_an_arg(i)]
         if KINDS[kind].select is not None:
             self.extra_maps.append(syscall_table(name, probes))
         for e in epids:
@@ -186,6 +189,10 @@ class ProgramBuilder:
                 if e not in epids:
                     items += self.clause_items[e]
         return ProgramSpec(name, kind, KINDS[kind].prog_type, resolve(items), probes)
+
+    def uses_args(self) -> bool:
+        """Whether any clause reads argN (args[] and provider arguments become argN)."""
+        return any(name.startswith("arg") for name in self.an.uses)
 
     def map_specs(self, plans: dict[str, AggPlan]) -> list[MapSpec]:
         slot = (self.an.strsize + 8 + 7) & ~7
@@ -267,3 +274,10 @@ def ring_size(bufsize: int) -> int:
     while size < bufsize:
         size <<= 1
     return size
+
+
+def zeroes_an_arg(item) -> bool:
+    """A trampoline store of 0 into an argN slot: pure per-event cost when no clause
+    reads arguments (the fill functions zero the slots a probe does not have)."""
+    return (isinstance(item, Insn) and item.code == (ST | MEM | DW) and item.dst == R7
+            and STATE_ARGS <= item.off < STATE_ARGS + 80 and item.imm == 0)
