@@ -285,7 +285,7 @@ KINDS = {
     "uprobe_entry": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
     "uprobe_return": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_return, cookie=True),
     "uprobe_offset": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
-    "uprobe_ret": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_ret, cookie=True),  # needs R0
+    "uprobe_ret": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_ret, cookie=True),
 
     "usdt": Kind(sc.BPF_PROG_TYPE_KPROBE, None, cookie=True, fill_probes=U.args_usdt,
                  group_key=U.usdt_args),
@@ -311,7 +311,8 @@ def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
     out += [I.st_imm(O.W, O.R10, -4, 0), I.ld_map_fd(O.R1, "state"), I.mov64(O.R2, O.R10),
             I.add64_imm(O.R2, -4), I.call_helper(H.MAP_LOOKUP_ELEM),
             I.jmp_imm(O.JEQ, O.R0, 0, "tr.out"), I.mov64(O.R7, O.R0)]
-    if k.cookie:
+    if k.cookie and len(probes or []) != 1:
+        # several probes share this program: the attach cookie says which one fired
         out += [I.mov64(O.R1, O.R6), I.call_helper(H.GET_ATTACH_COOKIE),
                 I.stx(O.W, O.R7, STATE_PROBE_ID, O.R0)]
     elif k.select is not None:

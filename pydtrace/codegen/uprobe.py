@@ -156,9 +156,10 @@ def args_uprobe_return(out: list[Item]) -> None:
 
 def args_uprobe_ret(out: list[Item]) -> None:
     """pid return probes on the return instructions (providers.pid): arg0 = the
-    instruction's offset, from the attach cookie's high half (still in R0 right
-    after the trampoline stored the probe id), arg1 = the return value (ax)."""
-    out += [I.alu64_imm(O.RSH, O.R0, 32), I.stx(O.DW, O.R7, STATE_ARGS, O.R0),
+    instruction's offset, from the attach cookie's high half, arg1 = the return
+    value (ax)."""
+    out += [I.mov64(O.R1, O.R6), I.call_helper(H.GET_ATTACH_COOKIE),
+            I.alu64_imm(O.RSH, O.R0, 32), I.stx(O.DW, O.R7, STATE_ARGS, O.R0),
             I.ldx(O.DW, O.R1, O.R6, PT["ax"]), I.stx(O.DW, O.R7, STATE_ARGS + 8, O.R1)]
     _zero(out, 2)
 
