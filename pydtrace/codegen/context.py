@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydtrace.codegen.emit import Emitter
 from pydtrace.codegen.layout import STATE_SCRATCH, RecordLayout
@@ -74,6 +75,18 @@ class ClauseGen:
         self.error_labels: list[str] = []  # ERROR clauses a fault calls
         self.pdesc_entries = 0  # probe ids covered by the pdesc map (probe strings)
         self.pdesc_used = False  # this clause reads probe strings from the pdesc map
+        # per-clause resources the lowering modules allocate on first use
+        self.string_found: Any = {}  # subr: string results that may be NULL, node -> vreg
+        self.scratch_allocs: Any = []  # subr: (offset, extent) of each alloca/copyin allocation
+        self.subr_callbacks: Any = {}  # subr: bpf_loop callbacks appended after the clause
+        self.subr_ctx: Any = None  # subr: stack offset of the bpf_loop context
+        self.fault_addr_slot: Any = None  # stack slot parking a faulting address
+        self.fault_save_area: Any = None  # faults: stack area saving the probe state around ERROR
+        self.kread_slot: Any = None  # stack slot shared by kernel/D memory reads
+        self.ctx_slot: Any = None  # stack slot holding the program context (stacks)
+        self.dpath_slots: Any = None  # dpath: stack slots of the dentry walk
+        self.dyn_write: Any = False  # dmemory: a member store creates a missing dynamic element
+        self.uses_specs: Any = False  # speculation: the clause touches the specs map
 
     def scratch_slot(self, count: int = 1) -> int:
         """Offset (from the state pointer) of ``count`` fresh strsize-byte scratch slots.

@@ -51,9 +51,9 @@ def read_memory(g: ClauseGen, addr: int, off: int, size: int, userland: bool) ->
         em.emit(I.add64_imm(where, off))
     from pydtrace.codegen.subr import fault_addr
 
-    slot = getattr(g, "kread_slot", None)  # one per clause: the caller loads it at once
+    slot = g.kread_slot  # one per clause: the caller loads it at once
     if slot is None:
-        slot = g.kread_slot = em.stack_alloc(8)  # type: ignore[attr-defined]
+        slot = g.kread_slot = em.stack_alloc(8)
     helper = H.PROBE_READ_USER if userland else H.PROBE_READ_KERNEL
     r = em.call(helper, [("fp", slot), ("imm", size), where])
     # the address is parked on the stack, not kept live until the fault stubs
@@ -236,11 +236,11 @@ def lower_lvalue(g: ClauseGen, n: A.Expr) -> int:
 def write_loc(g: ClauseGen, target: A.Expr) -> Loc:
     """``locate`` for a store: a missing struct-valued dynamic variable element
     (``self->s.m = v``, ``a[k].m = v``) is created zero-filled (dstructs)."""
-    g.dyn_write = True  # type: ignore[attr-defined]
+    g.dyn_write = True
     try:
         return locate(g, target)
     finally:
-        g.dyn_write = False  # type: ignore[attr-defined]
+        g.dyn_write = False
 
 
 def store_member(g: ClauseGen, n: A.Assign) -> int:

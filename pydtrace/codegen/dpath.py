@@ -59,7 +59,7 @@ def build(g: ClauseGen, path: int, mount: bool = False) -> int:
     ofs = offsets()
     arr = g.scratch_slot(max(1, -(-MAX_DEPTH * 8 // g.slot_size)))
     dst = g.scratch_slot(2)  # the second slot is slack for the bounded name copies
-    slots = getattr(g, "dpath_slots", None)
+    slots = g.dpath_slots
     if slots is None:  # shared by the clause's walks (they do not nest)
         slots = g.dpath_slots = tuple(em.stack_alloc(8) for _ in range(4))  # type: ignore
     tmp, sd, sm, sp = slots

@@ -35,7 +35,7 @@ def dynvar_loc(g: ClauseGen, node: A.Expr) -> Loc | None:
         return Loc(g.em.copy(STATE_REG), V.this_off(g, var), direct=True)
     key = V.build_key(g, var, node)
     ptr = V.lookup(g, var, key)
-    if getattr(g, "dyn_write", False):  # self->s.m = v: create the element if missing
+    if g.dyn_write:  # self->s.m = v: create the element if missing
         return Loc(created(g, var, key, ptr), 0, direct=True)
     out = g.em.mov_imm(0)  # missing: NULL (reads fault at the member's offset)
     skip = g.em.new_label("svnull")

@@ -63,9 +63,9 @@ def fire_error_probe(g: ClauseGen, site: FaultSite) -> None:
     """Runs the ERROR clauses with DTrace's ERROR arguments, then restores the
     faulting probe's id and arguments for the clauses that follow."""
     em = g.em
-    saved = getattr(g, "fault_save_area", None)  # one per clause, shared by its fault sites
+    saved = g.fault_save_area  # one per clause, shared by its fault sites
     if saved is None:
-        saved = g.fault_save_area = em.stack_alloc(8 * 7)  # type: ignore[attr-defined]
+        saved = g.fault_save_area = em.stack_alloc(8 * 7)
     for i, off in enumerate([STATE_PROBE_ID] + [STATE_ARGS + 8 * k for k in range(6)]):
         tmp = em.vreg()
         em.emit(I.ldx(O.DW, tmp, STATE_REG, off))

@@ -109,9 +109,9 @@ def read_kernel(g: ClauseGen, addr: int, size: int) -> int:
     from pydtrace.codegen.faults import fault_label
     from pydtrace.codegen.subr import fault_addr
 
-    slot = getattr(g, "kread_slot", None)  # one per clause: callers load it at once
+    slot = g.kread_slot  # one per clause: callers load it at once
     if slot is None:
-        slot = g.kread_slot = em.stack_alloc(8)  # type: ignore[attr-defined]
+        slot = g.kread_slot = em.stack_alloc(8)
     em.emit(I.st_imm(O.DW, 10, slot, 0))
     ret = em.call(H.PROBE_READ_KERNEL, [("fp", slot), ("imm", size), addr])
     # the address is parked on the stack, not kept live until the fault stubs
@@ -220,10 +220,10 @@ def ctx_reg(g: ClauseGen) -> int:
     """A vreg holding the program's context (the clause's second argument, spilled
     at clause entry the first time something needs it)."""
     em = g.em
-    slot = getattr(g, "ctx_slot", None)
+    slot = g.ctx_slot
     if slot is None:
         slot = em.stack_alloc(8)
-        g.ctx_slot = slot  # type: ignore[attr-defined]
+        g.ctx_slot = slot
         raise cg_error(A.Node(), "internal: program context was not saved for this clause")
     reg = em.vreg()
     em.emit(I.ldx(O.DW, reg, 10, slot))
@@ -406,5 +406,5 @@ def uses_ctx(node) -> bool:
 def spill_ctx(g: ClauseGen) -> None:
     """At clause entry (R2 = context): save it for ctx_reg."""
     slot = g.em.stack_alloc(8)
-    g.ctx_slot = slot  # type: ignore[attr-defined]
+    g.ctx_slot = slot
     g.em.emit(I.stx(O.DW, 10, slot, O.R2))

@@ -111,7 +111,7 @@ def store(g: ClauseGen, base: int, off: int, value: A.Expr, size: int) -> None:
         return
     copy_string(g, base, off, value, size, pad=False)
     unmark(g, base, off)
-    found = getattr(g, "string_found", {}).get(node)
+    found = g.string_found.get(node)
     if found is not None:
         skip = em.new_label("stfound")
         em.emit(I.jmp_imm(O.JNE, found, 0, skip))

@@ -143,7 +143,7 @@ class ProgramBuilder:
 
         items += callback_items(g)  # bpf_loop callbacks of string subroutines
         self.pdesc_used = self.pdesc_used or g.pdesc_used
-        self.uses_specs = getattr(self, "uses_specs", False) or getattr(g, "uses_specs", False)
+        self.uses_specs = getattr(self, "uses_specs", False) or g.uses_specs
         if g.fault_sites and g.error_labels:
             self.calls_error.add(epid)
         self.clause_items[epid] = items

@@ -44,7 +44,7 @@ def specs_map(options):
 
 def lower_speculation(g: ClauseGen, n: A.Call) -> int:
     em = g.em
-    g.uses_specs = True  # type: ignore[attr-defined]
+    g.uses_specs = True
     out = em.mov_imm(0)
     busy = em.mov_imm(0)
     done, fail = em.new_label("specok"), em.new_label("specfail")
@@ -107,7 +107,7 @@ def word_ptr(g: ClauseGen, sid: int, first: int):
     """(pointer to word ``first + sid - 1`` of the specs value, label to jump to
     when ``sid`` is not a valid id)."""
     em = g.em
-    g.uses_specs = True  # type: ignore[attr-defined]
+    g.uses_specs = True
     skip = em.new_label("specw")
     idx = em.copy(sid)
     em.emit(I.add64_imm(idx, -1))

@@ -41,7 +41,7 @@ def statement_done(g: ClauseGen, stmt: A.Stmt) -> None:
 
 def callback_items(g: ClauseGen) -> list:
     """The bpf_loop callbacks this clause uses, appended after its code."""
-    cbs = getattr(g, "subr_callbacks", None)
+    cbs = g.subr_callbacks
     if not cbs:
         return []
     limit = scratch_end(g)
@@ -85,10 +85,10 @@ def scratch_end(g: ClauseGen) -> int:
 
 def ctx(g: ClauseGen) -> int:
     """The stack offset of the clause's (single, reused) bpf_loop context."""
-    off = getattr(g, "subr_ctx", None)
+    off = g.subr_ctx
     if off is None:
         off = g.em.stack_alloc(L.CTX_SIZE)
-        g.subr_ctx = off  # type: ignore[attr-defined]
+        g.subr_ctx = off
     return off
 
 
@@ -108,7 +108,7 @@ def ctx_get(g: ClauseGen, field: int) -> int:
 
 def run_loop(g: ClauseGen, kind: str, arg, count: int) -> None:
     """bpf_loop(count, callback, &ctx, 0); the context's state pointer is set here."""
-    cbs = g.__dict__.setdefault("subr_callbacks", {})
+    cbs = g.subr_callbacks
     label = f"{g.em.prefix}.cb_{kind}_{arg}".replace("(", "").replace(")", "") \
         .replace(", ", "_").replace(" ", "")
     cbs.setdefault(label, (kind, arg))
@@ -196,9 +196,9 @@ def fault_addr(g: ClauseGen, addr: int | None):
     stay live (in a register or a spill slot) until the fault stubs at the end."""
     if addr is None:
         return None
-    slot = getattr(g, "fault_addr_slot", None)
+    slot = g.fault_addr_slot
     if slot is None:
-        slot = g.fault_addr_slot = g.em.stack_alloc(8)  # type: ignore[attr-defined]
+        slot = g.fault_addr_slot = g.em.stack_alloc(8)
     g.em.emit(I.stx(O.DW, O.R10, slot, addr))
     return ("fp", slot)
 
@@ -761,14 +761,14 @@ def string_result(g: ClauseGen, n: A.Call) -> tuple[int, int | None]:
 def string_call(g: ClauseGen, n: A.Call) -> int:
     off, found = string_result(g, n)
     if found is not None:  # strtok/strchr/strstr...: remembered for NULL results
-        g.__dict__.setdefault("string_found", {})[n] = found
+        g.string_found[n] = found
     return slot_ptr(g, off)
 
 
 def assigned_value(g: ClauseGen, value: A.Expr, ptr: int) -> int:
     """The value of a string assignment ``x = strstr(...)``: ``ptr``, or 0 when
     the subroutine returned NULL (so ``(x = strtok(NULL, ",")) != NULL`` works)."""
-    found = getattr(g, "string_found", {}).get(value)
+    found = g.string_found.get(value)
     if found is None:
         return ptr
     out = g.em.copy(ptr)
@@ -849,7 +849,7 @@ def scratch_alloc(g: ClauseGen, n: A.Call, size_node: A.Expr) -> tuple[int, int]
         extent = ("fp", g.em.stack_alloc(8))  # the runtime size, for scratch_dest
         g.em.emit(I.stx(O.DW, O.R10, extent[1], size))
     g.scratch_pin()
-    g.__dict__.setdefault("scratch_allocs", []).append((off, extent))
+    g.scratch_allocs.append((off, extent))
     return off, size
 
 
@@ -906,7 +906,7 @@ def within_allocation(g: ClauseGen, off: int, size: int, const_size: int | None,
         em.emit(I.alu64_reg(O.ADD, end, size))
     else:
         em.emit(I.add64_imm(end, const_size))
-    for aoff, extent in g.__dict__.get("scratch_allocs", []):
+    for aoff, extent in g.scratch_allocs:
         nxt = em.new_label("nalloc")
         em.emit(I.jmp_imm(O.JLT, off, aoff, nxt))
         if extent[0] == "imm":
@@ -1067,7 +1067,7 @@ def null_string_fault(g: ClauseGen, node: A.Expr) -> None:
 
     while node in g.an.rewrites:
         node = g.an.rewrites[node]
-    found = getattr(g, "string_found", {}).get(node)
+    found = g.string_found.get(node)
     if found is None:
         return
     zero = g.em.mov_imm(0)
