@@ -140,7 +140,10 @@ class Checker(VariablesMixin, MemoryMixin):
         if isinstance(stmt, A.ExprStmt):
             if isinstance(stmt.expr, A.AggRef):
                 raise err("D_AGG_NULL", f"expression has null effect: @{stmt.expr.name}", stmt)
-            self.expr(stmt.expr, statement=True)
+            t = self.expr(stmt.expr, statement=True)
+            if isinstance(stmt.expr, A.Xlate) and t.resolve().is_pointer:  # dt_cg
+                raise err("D_CG_DYN", "expression cannot evaluate to result of a translated "
+                          "pointer", stmt)
         elif isinstance(stmt, A.AggStmt):
             self.agg_stmt(stmt)
         elif isinstance(stmt, A.If):
@@ -285,6 +288,8 @@ class Checker(VariablesMixin, MemoryMixin):
                 raise err("D_DEREF_NONPTR", "cannot dereference non-pointer type", n)
             if isinstance(r.target.resolve(), T.VoidType):
                 raise err("D_DEREF_VOID", "cannot dereference pointer to void", n)
+            if isinstance(r.target.resolve(), T.FunctionType):
+                raise err("D_DEREF_FUNC", "cannot dereference pointer to function", n)
             return r.target
         if n.op == "&":
             if isinstance(n.operand, A.MemberRef) and is_bitfield(self, n.operand):

@@ -178,6 +178,8 @@ def apply_derived(ck: Checker, base: T.DType, derived: list[A.Derived]) -> T.DTy
     for d in reversed(derived):
         if isinstance(d, A.Pointer):
             t = T.PointerType(t)
+        elif isinstance(d, A.Function):
+            t = T.FunctionType(t)
         elif isinstance(d, A.Array):
             if d.keys is not None or d.size is None:
                 continue  # associative arrays: issue of dynamic variables

@@ -48,6 +48,11 @@ def member_of(sou: T.DType, name: str, node: A.Node) -> T.StructMember:
 def check_member(ck: Checker, n: A.MemberRef) -> T.DType:
     t = ck.expr(n.base)
     r = t.resolve()
+    inl = ck.an.inlines.get(n.name)  # dt_node_ident: an integer inline is a constant
+    if n.name in ck.an.symbols.enums or inl is not None and inl[1].params is None and (
+            isinstance(inl[1].value, A.IntLit) or inl[1].value in ck.an.consts):
+        op = "->" if n.arrow else "."
+        raise fail("D_OP_IDENT", f"operator {op} must be followed by an identifier", n)
     if n.arrow:
         if not isinstance(r, T.PointerType):
             raise fail("D_OP_PTR", "operator -> must be applied to a pointer", n)

@@ -129,6 +129,21 @@ class PointerType(DType):
 
 
 @record(eq=True)
+class FunctionType(DType):
+    """A function type (``typedef int f_t(int);``): only pointed to, never a value."""
+
+    ret: DType
+    size: int = 0
+
+    @property
+    def align(self) -> int:  # type: ignore[override]
+        return 1
+
+    def __str__(self) -> str:
+        return f"{self.ret} ()"
+
+
+@record(eq=True)
 class ArrayType(DType):
     """A fixed-size array."""
 

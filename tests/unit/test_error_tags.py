@@ -77,6 +77,11 @@ CASES: list[tuple[str, str, str | None, tuple[str, ...]]] = [
      "local variables may not be used as associative arrays: a", ()),
     ("D_PROC_BADPID", "pid0:::entry { }", "'pid0' does not contain a valid pid", ()),
     ("D_PROC_GRAB", "pid999999999:::entry { }", "failed to grab process 999999999", ()),
+    ("D_CG_DYN", XL + "struct in_t *x;\nBEGIN { xlate<struct out_t *>(x); }",
+     "expression cannot evaluate to result of a translated pointer", ()),
+    ("D_OP_IDENT", "inline int a = 1;\nstruct s { int a; };\nstruct s v;\nBEGIN { trace(v.a); }",
+     "operator . must be followed by an identifier", ()),
+    ("D_PROC_BADPROV", "$1:::entry { }", "'123' is not a valid provider", ("123",)),
     ("D_DIV_ZERO", "BEGIN { x = 1 / 0; }", "expression contains division by zero", ()),
     ("D_DEREF_NONPTR", "BEGIN { x = 1; trace(*x); }", "cannot dereference non-pointer type", ()),
     ("D_DEREF_VOID", "BEGIN { trace(*(void *)0); }", "cannot dereference pointer to void", ()),
@@ -381,17 +386,15 @@ UNREACHABLE: dict[str, str] = {
     "D_TYPE_ERR": "raised when libdtrace cannot find int64_t or a '&' pointer type; the D type "
                   "model here always has them",
     "D_ASRELO": "DIF assembler relocations; the code generator emits eBPF, not DIF",
-    "D_CG_DYN": "DIF code generation of a dynamic-typed result; every dynamic expression is "
-                "rejected during type checking here",
     "D_ATTR_MIN": "stability attributes (-x amin) are not modelled",
     "D_ID_OFLOW": "DIF variable id space (thousands of variables); BPF maps have no such limit",
-    "D_OP_IDENT": "the grammar only accepts an identifier after '.' and '->'",
     "D_IDENT_AMBIG": "needs a kernel (CTF) enum tag that is also a D global; kernel enumerators "
                      "are not compared by name here",
     "D_SYM_NOTYPES": "kernel symbols without BTF type information are not resolvable here "
                      "(D_IDENT_UNDEF)",
     "D_SYM_MODEL": "one data model: the program and the kernel are both LP64",
-    "D_VAR_UNSUP": "raised only for variable kinds the code generator does not yet support",
+    "D_VAR_UNSUP": "illumos libdtrace never raises it (only the Oracle Linux BPF trampoline "
+                   "code does, for a variable class other than self/this)",
     "D_ARGS_XLATOR": "provider argument types here are declared directly, never through a "
                      "missing translator",
     "D_ARGS_TYPE": "provider argument types always resolve (BTF / tracepoint formats)",
@@ -403,8 +406,6 @@ UNREACHABLE: dict[str, str] = {
     "D_PROC_CREATEFAIL": "fasttrap probe creation at compile time; uprobes are created at "
                          "attach time and their failures are reported then",
     "D_PROC_NODEV": "no fasttrap device on Linux: the pid provider uses the uprobe PMU",
-    "D_PROC_BADPROV": "an all-digit provider ('123:::entry') currently hangs before probe "
-                      "matching; providers.pid.check_provider_name raises it once reached",
     "D_PROC_USDT": "DOF helper ioctls (/dev/dtrace/helper); USDT notes are read from the ELF "
                    "files here and unreadable objects are skipped",
     "D_NOREG": "DIF register exhaustion; the eBPF register allocator spills instead",
@@ -412,9 +413,7 @@ UNREACHABLE: dict[str, str] = {
 
 # Reachable tags the compiler does not produce yet (wrong tag, wrong wording or no
 # error): each row stays in CASES and runs as an expected failure until fixed.
-NOT_YET: frozenset[str] = frozenset({
-    "D_DEREF_FUNC",
-})
+NOT_YET: frozenset[str] = frozenset()
 
 
 def compile_script(tmp_path: Path, capsys: pytest.CaptureFixture[str], program: str,
