@@ -89,6 +89,8 @@ class ProgramBuilder:
         self.scratch_slots = 0
         self.error_epids: list[int] = []
         self.calls_error: set[int] = set()  # clauses whose faults fire ERROR
+        self.uses_specs = False  # some clause speculates: the specs map is needed
+        self.subject = False  # some probe stores a subject task (codegen.subject)
         self.extra_maps: list[MapSpec] = []  # syscall tables of wide programs
         self.pdesc_entries = 0  # probe ids a pdesc lookup can see (max id + 1)
         self.pdesc_used = False
@@ -108,7 +110,7 @@ class ProgramBuilder:
             self.compile_clause(epid, clause, probes, plans)
         programs = self.group_programs(clause_probes)
         maps = self.map_specs(plans) + self.extra_maps
-        if getattr(self, "uses_specs", False):
+        if self.uses_specs:
             from pydtrace.codegen.speculation import specs_map
 
             maps.append(specs_map(self.options))
@@ -143,7 +145,7 @@ class ProgramBuilder:
 
         items += callback_items(g)  # bpf_loop callbacks of string subroutines
         self.pdesc_used = self.pdesc_used or g.pdesc_used
-        self.uses_specs = getattr(self, "uses_specs", False) or g.uses_specs
+        self.uses_specs = self.uses_specs or g.uses_specs
         if g.fault_sites and g.error_labels:
             self.calls_error.add(epid)
         self.clause_items[epid] = items
@@ -177,7 +179,7 @@ class ProgramBuilder:
         name = f"dt_{kind}_{probes[0].id}"
         items = trampoline(kind, probes[0].id, labels, use_ts="timestamp" in self.an.uses,
                            probes=probes, prog_name=name, cpu=self.options["cpu"],
-                           subject=getattr(self, "subject", False))
+                           subject=self.subject)
         if not self.uses_args():
             items = [i for i in items if not zeroes_an_arg(i)]
         if KINDS[kind].select is not None:
