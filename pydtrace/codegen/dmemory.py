@@ -49,7 +49,7 @@ def read_memory(g: ClauseGen, addr: int, off: int, size: int, userland: bool) ->
     where = em.copy(addr)
     if off:
         em.emit(I.add64_imm(where, off))
-    from pydtrace.codegen.subr import fault_addr
+    from pydtrace.codegen.subr_blocks import fault_addr
 
     slot = g.kread_slot  # one per clause: the caller loads it at once
     if slot is None:
@@ -161,7 +161,7 @@ def scratch_read_check(g: ClauseGen, loc: Loc, size: int) -> None:
     from pydtrace.codegen.context import STATE_REG
     from pydtrace.codegen.faults import fault_label
     from pydtrace.codegen.layout import STATE_SCRATCH
-    from pydtrace.codegen.subr import as_scalar, fault_addr
+    from pydtrace.codegen.subr_blocks import as_scalar, fault_addr
 
     em = g.em
     addr = em.copy(loc.base)
@@ -215,7 +215,8 @@ def scratch_loc(g: ClauseGen, loc: Loc, size: int) -> Loc:
     a misaligned one an ``invalid alignment`` fault (DTrace's dtrace_canstore
     and store alignment checks)."""
     from pydtrace.codegen.faults import fault_label
-    from pydtrace.codegen.subr import fault_addr, scratch_dest
+    from pydtrace.codegen.subr_blocks import fault_addr
+    from pydtrace.codegen.subr_memory import scratch_dest
 
     em = g.em
     addr = em.copy(loc.base)

@@ -53,7 +53,7 @@ def build(g: ClauseGen, path: int, mount: bool = False) -> int:
 
     The walk's state lives in stack slots, not registers, so nothing stays live
     across the helper calls (few callee-saved registers, no spills)."""
-    from pydtrace.codegen.subr import clamp, fault_if, slot_ptr
+    from pydtrace.codegen.subr_blocks import clamp, fault_if, slot_ptr
 
     em = g.em
     ofs = offsets()

@@ -50,7 +50,7 @@ def created(g: ClauseGen, var, key, ptr: int) -> int:
     insertion is a dynamic drop: the store then goes to scratch)."""
     from pydtrace.codegen import variables as V
     from pydtrace.codegen.strings import zero_fill
-    from pydtrace.codegen.subr import slots_for
+    from pydtrace.codegen.subr_blocks import slots_for
     from pydtrace.sema.variables import value_size
 
     em = g.em
@@ -90,7 +90,7 @@ def assign_struct(g: ClauseGen, n: A.Assign) -> None:
     from pydtrace.codegen import variables as V
     from pydtrace.codegen.dmemory import locate, scratch_loc
     from pydtrace.codegen.faults import fault_label
-    from pydtrace.codegen.subr import fault_addr, slots_for
+    from pydtrace.codegen.subr_blocks import fault_addr, slots_for
     from pydtrace.sema.variables import value_size
 
     em = g.em
@@ -139,7 +139,7 @@ def string_member(g: ClauseGen, node: A.Expr) -> int | None:
     from pydtrace.codegen.dmemory import locate
     from pydtrace.codegen.faults import fault_label
     from pydtrace.codegen.strings import scratch_ptr
-    from pydtrace.codegen.subr import fault_addr
+    from pydtrace.codegen.subr_blocks import fault_addr
 
     if not isinstance(node, A.MemberRef) or node in g.an.rewrites:
         return None

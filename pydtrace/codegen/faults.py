@@ -46,7 +46,7 @@ def fault_label(g: ClauseGen, code: int, addr: int | None = None) -> str:
 def emit_fault_stubs(g: ClauseGen) -> None:
     for site in g.fault_sites:
         g.em.label(site.label)
-        if isinstance(site.addr, tuple):  # ("fp", off): parked on the stack (subr.fault_addr)
+        if isinstance(site.addr, tuple):  # ("fp", off): parked by subr_blocks.fault_addr
             addr = g.em.vreg()
             g.em.emit(I.ldx(O.DW, addr, O.R10, site.addr[1]))
             site = replace(site, addr=addr)

@@ -107,7 +107,7 @@ def read_kernel(g: ClauseGen, addr: int, size: int) -> int:
     """Reads ``size`` (1..8) bytes at ``addr`` into a fresh stack slot; returns its offset."""
     em = g.em
     from pydtrace.codegen.faults import fault_label
-    from pydtrace.codegen.subr import fault_addr
+    from pydtrace.codegen.subr_blocks import fault_addr
 
     slot = g.kread_slot  # one per clause: callers load it at once
     if slot is None:

@@ -67,7 +67,7 @@ def null_jump(g: ClauseGen, ptr: int, null_label: str) -> None:
 def checked(g: ClauseGen, ptr: int) -> int:
     """``ptr`` after an ``invalid address (0x0)`` fault check (a NULL string)."""
     from pydtrace.codegen.faults import fault_label
-    from pydtrace.codegen.subr import fault_addr
+    from pydtrace.codegen.subr_blocks import fault_addr
 
     zero = g.em.mov_imm(0)
     null_jump(g, ptr, fault_label(g, FAULT_BADADDR, fault_addr(g, zero)))
