@@ -351,7 +351,9 @@ def _depth(val: int, total: float | int, length: int) -> int:
     """round(|val| * length / total), exactly for integer totals."""
     if isinstance(total, int):
         return (2 * abs(val) * length + total) // (2 * total)
-    return int(abs(val) * length / total + 0.5)
+    from pydtrace.output import longdouble as L  # aggzoom totals are long doubles
+
+    return L.round_index(abs(val) * length, total)  # type: ignore[arg-type]
 
 
 def _quantline(val: int, normal: int, total: float | int, pos: bool, neg: bool,
@@ -374,7 +376,9 @@ def _quantline(val: int, normal: int, total: float | int, pos: bool, neg: bool,
 
 def _quantline_utf8(val: int, total: float | int) -> str:
     """UTF-8 bar: full blocks U+2588 then one partial block (U+2589..U+258F)."""
-    f = abs(val) * 40 / total
+    from pydtrace.output import longdouble as L
+
+    f = L.div(abs(val) * 40, total)  # type: ignore[arg-type]
     whole = int(f)
     partial = int((f - whole) * 8)
     bar = "\u2588" * whole
@@ -387,7 +391,9 @@ def _quantline_utf8(val: int, total: float | int) -> str:
 def _hist_total(vals: Sequence[int], zoom: bool) -> float | int:
     if not zoom:
         return sum(abs(v) for v in vals)
-    return max((abs(v) / AGGZOOM_MAX for v in vals), default=0)
+    from pydtrace.output import longdouble as L  # |v| * (1 / 0.95) in long double
+
+    return max((L.zoom(v) for v in vals), default=0)
 
 
 def _hist_range(b: Sequence[int], empty: tuple[int, int]) -> tuple[int, int]:
@@ -527,6 +533,13 @@ def format_agg_default(desc: AggDesc, entries: Sequence[Entry], *, normal: int =
     options = options or {}
     rows = sort_entries(desc, entries, options) if sort else list(entries)
     indent = _opt_int(options, "stackindent") if "stackindent" in options else STACK_INDENT
+    if _is_set(options, "agghist") or _is_set(options, "aggpack"):
+        from pydtrace.output import aggpacked
+
+        mode = aggpacked.packed_mode(desc, options)
+        if mode:
+            return aggpacked.format_agg_packed(desc, rows, mode, normal=normal,
+                                               options=options, stack_indent=indent)
     out = []
     for key, val in rows:
         text = format_keys(desc, key, indent) + format_value(desc, val, normal, options)
