@@ -142,34 +142,49 @@ def lower_agg(g: ClauseGen, stmt: A.AggStmt, plan: AggPlan) -> None:
     em = g.em
     args = [compile_int(g, a) for a in stmt.args]
     if plan.keys:
-        key_off = em.stack_alloc(plan.key_size)
+        base, key_off, key = key_buffer(g, plan.key_size)
         for kf, node in zip(plan.keys, stmt.keys, strict=False):
             if kf.kind == "string":
-                copy_string(g, 10, key_off + kf.offset, node, kf.size, pad=True)
+                copy_string(g, base, key_off + kf.offset, node, kf.size, pad=True)
             else:
-                em.emit(I.stx(O.DW, 10, key_off + kf.offset, compile_int(g, node)))
+                em.emit(I.stx(O.DW, base, key_off + kf.offset, compile_int(g, node)))
     else:
         key_off = em.stack_alloc(4)
+        key = ("fp", key_off)
         em.emit(I.st_imm(O.W, 10, key_off, 0))
     done = em.new_label("aggdone")
-    value = lookup_or_create(g, plan, key_off, done)
+    value = lookup_or_create(g, plan, key, done)
     UPDATE[plan.var.func](g, value, args, plan)
     if not plan.keys:
         em.emit(I.st_imm(O.DW, value, plan.nbuckets * 8, 1))
     em.label(done)
 
 
-def lookup_or_create(g: ClauseGen, plan: AggPlan, key_off: int, done: str) -> int:
+def key_buffer(g: ClauseGen, size: int) -> tuple[int, int, tuple]:
+    """(base register, offset, helper-argument form) of a ``size``-byte key buffer.
+
+    Small keys live on the stack; keys of several strings would not fit the
+    512-byte BPF frame, so they are built in the state map's scratch slots."""
+    from pydtrace.codegen.variables import STACK_KEY_MAX
+
+    if size <= STACK_KEY_MAX:
+        off = g.em.stack_alloc(size)
+        return 10, off, ("fp", off)
+    off = g.scratch_slot(-(-size // g.slot_size))
+    return STATE_REG, off, ("reg+", STATE_REG, off)
+
+
+def lookup_or_create(g: ClauseGen, plan: AggPlan, key: tuple, done: str) -> int:
     em = g.em
-    value = em.call(H.MAP_LOOKUP_ELEM, [("map", plan.map_name), ("fp", key_off)])
+    value = em.call(H.MAP_LOOKUP_ELEM, [("map", plan.map_name), key])
     if not plan.keys:
         em.emit(I.jmp_imm(O.JEQ, value, 0, done))
         return value
     found = em.new_label("aggfound")
     em.emit(I.jmp_imm(O.JNE, value, 0, found))
-    em.call_void(H.MAP_UPDATE_ELEM, [("map", plan.map_name), ("fp", key_off),
+    em.call_void(H.MAP_UPDATE_ELEM, [("map", plan.map_name), key,
                                      ("mapval", "aggzero", 0), ("imm", BPF_NOEXIST)])
-    again = em.call(H.MAP_LOOKUP_ELEM, [("map", plan.map_name), ("fp", key_off)])
+    again = em.call(H.MAP_LOOKUP_ELEM, [("map", plan.map_name), key])
     em.emit(I.mov64(value, again))
     em.emit(I.jmp_imm(O.JNE, value, 0, found))
     count_aggdrop(g)
