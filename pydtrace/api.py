@@ -85,24 +85,69 @@ def match_clauses(program: A.Program, registry, zdefs: bool) -> list[list]:
 
 
 def match_desc(registry, desc: A.ProbeDesc) -> list:
-    fields = (desc.provider, desc.module, desc.function, desc.name)
-    if not any(fields[:3]) and desc.name.isdigit():
-        return registry.match_id(int(desc.name))
-    return registry.match(fields)
+    if is_probe_id(desc):
+        return registry.match_id(int(desc.text))
+    return registry.match((desc.provider, desc.module, desc.function, desc.name))
+
+
+def is_probe_id(desc: A.ProbeDesc) -> bool:
+    """An integer specifier (``123``, not ``:::123``): the parser leaves its fields empty."""
+    return desc.text.isdigit() and not (desc.provider or desc.module or desc.function
+                                        or desc.name)
+
+
+def check_probe_ids(program: A.Program, registry) -> None:
+    """dt_node_pdesc_by_id: an id that names no probe is an error, even under -Z or -l."""
+    for clause in program.clauses:
+        for desc in clause.descs:
+            if is_probe_id(desc) and not registry.match_id(int(desc.text)):
+                raise DCompileError("D_PDESC_INVAL", f"invalid probe identifier {desc.text}: "
+                                    "Unknown probe identifier", desc.line or None)
 
 
 def compile_invocation(inv: Invocation):
     """Parses, checks and compiles every program of ``inv`` into one.
 
     Returns the compiled program and, per program spec, how many probes it matched.
+    ``compiled.registry`` holds the uprobes the pid/USDT providers opened while
+    matching: the caller closes it (``registry.close()``) once attached or abandoned.
     """
+    from pydtrace.providers.registry import ProbeRegistry
+
+    registry = ProbeRegistry()
+    registry.create = True
+    try:
+        return compile_with(inv, registry)
+    except BaseException as exc:
+        registry.close()
+        if is_internal(exc):
+            raise internal_error(inv, exc) from exc
+        raise
+
+
+def is_internal(exc: BaseException) -> bool:
+    """A compiler bug rather than a D or system error (PYDTRACE_DEBUG: keep its traceback)."""
+    import os
+
+    return (isinstance(exc, Exception) and not isinstance(exc, DTraceError | OSError)
+            and not os.environ.get("PYDTRACE_DEBUG"))
+
+
+def internal_error(inv: Invocation, exc: BaseException) -> DTraceError:
+    """libdtrace's last resort for the unexpected: ``[D_UNKNOWN] internal error -- ...``."""
+    from pydtrace.driver import compile_error
+
+    err = DCompileError("D_UNKNOWN", f"internal error -- {type(exc).__name__}: {exc}")
+    return compile_error(inv.programs[0], err, bool(inv.options["errtags"]))
+
+
+def compile_with(inv: Invocation, registry):
+    """compile_invocation's work, matching probes through ``registry``."""
     from pydtrace.codegen.program import ProgramBuilder
     from pydtrace.driver import compile_error
     from pydtrace.lang.macros import check_unused
-    from pydtrace.providers.registry import ProbeRegistry
     from pydtrace.sema.check import Checker
 
-    registry = ProbeRegistry()
     errtags = bool(inv.options["errtags"])
     items: list = []
     all_probes: list[list] = []
@@ -115,6 +160,7 @@ def compile_invocation(inv: Invocation):
         source = Source(spec.text)
         try:
             program, env, source = parse_source(spec, inv, target)
+            check_probe_ids(program, registry)
             pending += [(p, spec, source) for p in apply_pragmas(program, inv.options, registry)]
             if not inv.options["argref"]:
                 check_unused(env)
@@ -132,7 +178,11 @@ def compile_invocation(inv: Invocation):
         if not whole.clauses:
             raise DCompileError("D_EMPTY", "empty D program translation unit")
         checker = Checker(inv.options["strsize"])
+        checker.options, checker.data_model = inv.options, inv.data_model
         checker.clause_probes = dict(zip(whole.clauses, all_probes, strict=False))
+        from pydtrace.sema.libs import load_libraries
+
+        load_libraries(checker)  # -L DIR user libraries, before the program
         analysis = checker.check(whole)
         if pending:
             from pydtrace.sema.pragmas import check_unused
@@ -183,4 +233,5 @@ def run_program(source: str, *, quiet: bool = True, on_record=None,
         status = session.run(compiled.registry)
     finally:
         session.close()
+        compiled.registry.close()
     return status, out.getvalue().decode("utf-8", "surrogateescape")

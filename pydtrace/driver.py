@@ -55,6 +55,13 @@ def run_mode(inv: Invocation, procs) -> int:
     from pydtrace.api import compile_invocation
 
     compiled, matched = compile_invocation(inv)
+    try:
+        return run_compiled(inv, compiled, matched, procs)
+    finally:
+        compiled.registry.close()  # the uprobes opened while matching and never attached
+
+
+def run_compiled(inv: Invocation, compiled, matched, procs) -> int:
     if inv.disasm:
         print_disassembly(compiled)
     if inv.mode == "compile":

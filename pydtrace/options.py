@@ -344,6 +344,11 @@ def _parse_string(spec: OptionSpec, text: str | None) -> str:
         raise ValueError(text)
     if spec.name == "version" and not _is_version(text):
         raise ValueError(text)
+    if spec.name == "amin":
+        from pydtrace.stability import parse_attrs
+
+        if parse_attrs(text) is None:
+            raise ValueError(text)
     return text
 
 

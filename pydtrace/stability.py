@@ -45,3 +45,64 @@ def report(desc: str, name: str, providers: list[str]) -> str:
     return (f"\nStability attributes for {desc} {name}:\n"
             + block("Minimum Probe Description Attributes", probe_attrs)
             + block("Minimum Statement Attributes", STATEMENT_ATTRS) + "\n")
+
+
+# ---------------------------------------------------------------- -x amin (D_ATTR_MIN)
+
+MAX_ATTRS = ("Standard", "Standard", "Common")
+SYMBOL_ATTRS = ("Private", "Private", "Unknown")  # a `` `sym `` reference
+UNMATCHED_ATTRS = ("Unstable", "Unstable", "Common")  # a description matching no probe (-Z)
+
+
+def parse_attrs(text: str) -> tuple[str, str, str] | None:
+    """``name/data/class`` as ``-x amin`` takes it (libdtrace dtrace_str2attr):
+    any case, trailing parts may be left out (they stay at the maximum); None if
+    a part names no stability level or class, or a fourth part follows."""
+    out = list(MAX_ATTRS)
+    rest: str | None = text
+    for i in range(4):
+        if not rest:  # nothing left: the remaining parts keep their maximum
+            break
+        if i == 3:
+            return None  # a fourth part
+        part, sep, tail = rest.partition("/")
+        rest = tail if sep else ""
+        names = CLASSES if i == 2 else STABILITY
+        found = next((n for n in names if n.lower() == part.lower()), None)
+        if found is None:
+            return None
+        out[i] = found
+    return out[0], out[1], out[2]
+
+
+def below(attrs: tuple[str, str, str], amin: tuple[str, str, str]) -> bool:
+    """Whether any of ``attrs`` is less than its counterpart in ``amin``."""
+    return (STABILITY.index(attrs[0]) < STABILITY.index(amin[0])
+            or STABILITY.index(attrs[1]) < STABILITY.index(amin[1])
+            or CLASSES.index(attrs[2]) < CLASSES.index(amin[2]))
+
+
+def check_minimum(what: str, attrs: tuple[str, str, str], options, line: int | None) -> None:
+    """D_ATTR_MIN when ``-x amin`` is set and ``attrs`` fall below it."""
+    text = options.get("amin") if options is not None else None
+    if text is None:
+        return
+    amin = parse_attrs(str(text))
+    if amin is not None and below(attrs, amin):
+        from pydtrace.errors import DCompileError
+
+        raise DCompileError("D_ATTR_MIN", f"attributes for {what} ({'/'.join(attrs)}) are "
+                            "less than predefined minimum", line)
+
+
+def clause_attrs(clause, probes: list) -> tuple[str, str, str]:
+    """The attributes dt_cook_clause gives a clause: those of its first probe
+    description's provider (the minimum over the providers it matched)."""
+    from fnmatch import fnmatchcase
+
+    desc = clause.descs[0] if clause.descs else None
+    pattern = (desc.provider if desc is not None else "") or "*"
+    providers = {p.provider for p in probes if fnmatchcase(p.provider, pattern)}
+    if not providers:
+        return UNMATCHED_ATTRS
+    return minimum([PROVIDER_ATTRS.get(p, DEFAULT_ATTRS) for p in sorted(providers)])

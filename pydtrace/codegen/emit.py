@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from pydtrace.bpf import insn as I
 from pydtrace.bpf.insn import VREG_BASE, Insn, Item, Label
-from pydtrace.bpf.opcodes import DW, R0, R1, R10
+from pydtrace.bpf.opcodes import ADD, DW, R0, R1, R10
 
 MAX_STACK = 512
+LDX_CLASS = 0x01
+MEM_CLASSES = (LDX_CLASS, 0x02, 0x03)  # LDX, ST, STX (atomics included): 16-bit offsets
 
 
 class Emitter:
@@ -48,7 +51,21 @@ class Emitter:
         if self._pending_comment is not None:
             ins = ins.with_comment(self._pending_comment)
             self._pending_comment = None
+        if not -0x8000 <= ins.off < 0x8000 and ins.code & 0x07 in MEM_CLASSES:
+            ins = self._far_access(ins)
         self.items.append(ins)
+
+    def _far_access(self, ins: Insn) -> Insn:
+        """A load/store whose constant offset exceeds the 16-bit field (an element
+        deep in a big global array): add the offset to a copy of the base first."""
+        load = ins.code & 0x07 == LDX_CLASS
+        base = self.vreg()
+        self.items.append(I.mov64(base, ins.src if load else ins.dst))
+        if -(1 << 31) <= ins.off < 1 << 31:
+            self.items.append(I.add64_imm(base, ins.off))
+        else:
+            self.items.append(I.alu64_reg(ADD, base, self.mov_imm(ins.off)))
+        return replace(ins, src=base, off=0) if load else replace(ins, dst=base, off=0)
 
     def label(self, name: str) -> None:
         self.items.append(Label(name))

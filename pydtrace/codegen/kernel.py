@@ -85,6 +85,11 @@ def address_of(g: ClauseGen, node: A.Expr) -> int:
     if isinstance(node, A.Unary) and node.op == "*":
         return em.copy(compile_int(g, node.operand))
     if isinstance(node, A.ExternIdent):
+        if node in g.an.relocs:  # -x linkmode wants a relocation here (sema.ksyms)
+            from pydtrace.sema.ksyms import relocation_error
+
+            raise relocation_error(g.an, node, sum(i.slots for i in em.items
+                                                   if hasattr(i, "slots")))
         return em.mov_imm(g.an.externs[node])
     if isinstance(node, A.Index):
         bt = g.an.type_of(node.base).resolve()

@@ -16,7 +16,7 @@ from pydtrace.codegen.clause import ClauseCompiler
 from pydtrace.codegen.context import STATE_REG, ClauseGen, ClauseInfo, ConstPool
 from pydtrace.codegen.deadcode import remove_unreachable
 from pydtrace.codegen.layout import STATE_ARGS, STATE_SCRATCH, RecordLayout
-from pydtrace.codegen.regalloc import allocate
+from pydtrace.codegen.regalloc import RegistersExhausted, allocate
 from pydtrace.codegen.strings import PDESC_MAP, pdesc_blob
 from pydtrace.codegen.trampoline import (
     KINDS,
@@ -137,8 +137,8 @@ class ProgramBuilder:
         try:
             items, _ = allocate(items, frame_size=g.em.frame_size,
                                 callee_saved_reserved=[STATE_REG])
-        except ValueError as exc:
-            raise DCompileError("D_CG_EXPR", f"clause too complex for BPF: {exc}",
+        except RegistersExhausted as exc:  # dt_regset_alloc: no register left
+            raise DCompileError("D_NOREG", "Insufficient registers to generate code",
                                 clause.line or None) from exc
         self.scratch_slots = max(self.scratch_slots, g.scratch_next)
         from pydtrace.codegen.subr import callback_items

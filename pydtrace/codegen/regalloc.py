@@ -72,6 +72,11 @@ LOAD_ACQ, STORE_REL = 0x100, 0x110
 _MAX_ROUNDS = 32
 
 
+class RegistersExhausted(ValueError):
+    """No allocation fits: the values live at some point need more registers and
+    spill slots than R0-R9 and the 512-byte frame hold (dtrace's D_NOREG)."""
+
+
 # ---------------------------------------------------------------- what an instruction touches
 
 
@@ -447,12 +452,12 @@ def assign(items: Sequence[Item], *, frame_size: int,
         if not failed:
             break
         if any(v in state.temps for v in failed):
-            raise ValueError("register pressure too high: no register for a spill reload")
+            raise RegistersExhausted("register pressure too high: no register for a spill reload")
         code = _spill(code, set(failed), state)
     else:
-        raise ValueError("register allocation did not converge")
+        raise RegistersExhausted("register allocation did not converge")
     if state.frame_size > MAX_STACK:
-        raise ValueError(f"stack frame of {state.frame_size} bytes exceeds {MAX_STACK}")
+        raise RegistersExhausted(f"stack frame of {state.frame_size} bytes exceeds {MAX_STACK}")
     return Allocation(_rewrite(code, assignment), state.frame_size, assignment,
                       dict(state.slots))
 

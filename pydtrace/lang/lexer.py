@@ -38,8 +38,9 @@ _IDENT_START = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_`")
 _AGG = re.compile(r"@[a-zA-Z_][0-9a-zA-Z_]*")
 _PSPEC_ONLY_CHARS = set(":-.?!`")
 _RESERVED_PSPECS = ("BEGIN", "END", "ERROR")
-# The first probe-description field to fill (right to left) per dtrace(1) flag.
-_SPEC_START = {"s": 3, "n": 3, "f": 2, "m": 1, "P": 0, "i": -1}
+# The first probe-description field to fill (right to left) per dtrace(1) flag:
+# dtrace.c gives -i (like -n and -s) DTRACE_PROBESPEC_NAME.
+_SPEC_START = {"s": 3, "n": 3, "f": 2, "m": 1, "P": 0, "i": 3}
 _D_PRAGMAS = frozenset(["attributes", "binding", "depends_on", "option"])
 _DIR_PRAGMAS = frozenset(["error", "ident", "line"])
 UINT64_MAX = (1 << 64) - 1

@@ -33,6 +33,9 @@ OPERAND_START = frozenset([
     T.IDENT, T.INT, T.CHAR, T.STRING, "(", "!", "~", "sizeof", "stringof", "offsetof",
     "xlate", "self", "this",
 ])
+# Probe ids are 32-bit (dt_node_pdesc_by_id); -P/-m/-f specify a field, not an id.
+PROBE_ID_MAX = 0xFFFFFFFF
+_ID_FORBIDDEN = {"P": "providers", "m": "modules", "f": "functions"}
 
 
 def parse_program(text: str, *, macros: MacroEnv | None = None, kind: str = "s",
@@ -175,7 +178,7 @@ class Parser:
     def _parse_probe_specifier(self) -> A.ProbeDesc:
         tok = self.advance()
         if tok.kind == T.INT:
-            return A.ProbeDesc(str(tok.value), "", "", "", "", line=tok.line)
+            return self._probe_id(tok)
         if tok.kind != T.PSPEC:
             raise self.error_near(tok)
         fields = tok.value
@@ -183,6 +186,23 @@ class Parser:
         count = tok.text.count(":") + 1
         text = ":".join(fields[start - count + 1:start + 1])
         return A.ProbeDesc(text, *fields, line=tok.line)
+
+    def _probe_id(self, tok: Token) -> A.ProbeDesc:
+        """An integer probe specifier: a probe id (text the id, every field empty).
+
+        The outer lexer state reads a leading digit run as an integer, never as a
+        description, so ``123:::entry`` is id 123 and then ``:::entry``. The id
+        must fit a probe id and is allowed only where a name can stand (-n, -i,
+        scripts); api.check_probe_ids looks the id up.
+        """
+        if tok.value > PROBE_ID_MAX:
+            raise DCompileError("D_PDESC_INVAL",
+                                f"identifier {tok.value} exceeds maximum probe id", tok.line)
+        field = _ID_FORBIDDEN.get(self.kind)
+        if field is not None:
+            raise DCompileError("D_PDESC_INVAL", f"probe identifier {tok.value} not permitted "
+                                f"when specifying {field}", tok.line)
+        return A.ProbeDesc(str(tok.value), "", "", "", "", line=tok.line)
 
     # BNF: compound_statement: '{' statement_list '}'
     # BNF: statement_list: { statement }

@@ -20,6 +20,19 @@ Under ``-x evaltime=exec`` the process has not mapped its libraries yet: they
 are found through the executable's DT_NEEDED entries (proc.unmapped_libraries),
 uprobes being placed by file.
 
+The ``-`` function names an absolute address in the executable
+(``pid$target:a.out:-:401136``, the link-time address, PIE or not); only the
+a.out module is valid with it (D_PROC_LIB) and only one address (D_PROC_NAME).
+
+When a program is compiled (not listed) the uprobes are created as the probes
+are matched, as fasttrap creates its probes at compile time: a site the kernel
+refuses (x86 uprobes refuse lock-prefixed instructions, int3 ...) is a compile
+error (D_PROC_CREATEFAIL), except for the offset probes of a glob name, which
+are left out. The events wait in the provider until attach takes them;
+``close()`` releases those never attached. A pid provider naming the tracer's
+own process is refused (D_PROC_DYN), and so is any user probe on a kernel
+without the uprobe PMU (D_PROC_NODEV).
+
 Limits: libraries dlopen()ed after the probes were created are not instrumented
 (``-x evaltime`` cannot help: the dynamic linker maps them later).
 """
@@ -35,6 +48,74 @@ from pydtrace.providers.base import Probe, Provider, glob_match, is_glob
 
 PID_RE = re.compile(r"^pid(\d+)$")
 HEX_RE = re.compile(r"^[0-9a-fA-F]+$")
+ADDR_RE = re.compile(r"^(?:0[xX])?[0-9a-fA-F]+$")
+ENOTSUPP = 524  # the kernel's internal "operation not supported" (no strerror text)
+
+
+def kernel_reason(exc) -> str:
+    """strerror of a failed syscall, as dtrace_errmsg() words an errno."""
+    code = getattr(exc, "errno", 0)
+    if code == ENOTSUPP:
+        return "Operation not supported"
+    return os.strerror(code) if code else str(exc)
+
+
+class UprobeEvents:
+    """uprobe perf events opened while matching, waiting for attach to take them.
+
+    ``create`` is set by the registry of a compilation (never for listings).
+    """
+
+    create = False
+
+    def __init__(self) -> None:
+        self.ready: dict[tuple, object] = {}
+
+    def open_uprobe(self, key: tuple, path: str, offset: int, pid: int,
+                    retprobe: bool = False, ref: int = 0):
+        from pydtrace.sys.perf import PerfEvent
+
+        event = self.ready.get(key)
+        if event is None:
+            event = PerfEvent.uprobe(path, offset, pid=pid, retprobe=retprobe,
+                                     ref_ctr_offset=ref)
+            self.ready[key] = event
+        return event
+
+    def take(self, key: tuple, path: str, offset: int, pid: int, retprobe: bool = False,
+             ref: int = 0):
+        """The event opened for ``key`` at compile time (the caller owns it now), or a new one."""
+        event = self.ready.pop(key, None)
+        if event is None:
+            from pydtrace.sys.perf import PerfEvent
+
+            event = PerfEvent.uprobe(path, offset, pid=pid, retprobe=retprobe,
+                                     ref_ctr_offset=ref)
+        return event
+
+    def close(self) -> None:
+        events, self.ready = list(self.ready.values()), {}
+        for event in events:
+            event.close()
+
+
+def probe_key(probe: Probe, site: int = 0) -> tuple:
+    return (probe.provider, probe.module, probe.function, probe.name, site)
+
+
+def check_uprobe_pmu() -> None:
+    """illumos's D_PROC_NODEV (no fasttrap device): here, no uprobe PMU."""
+    from pydtrace.sys.perf import PMU_ROOT
+
+    try:
+        with open(f"{PMU_ROOT}/uprobe/type") as f:
+            f.read()
+    except FileNotFoundError:
+        raise DCompileError("D_PROC_NODEV",
+                            "pid provider is not installed on this system") from None
+    except OSError as exc:
+        raise DCompileError("D_PROC_NODEV", "pid provider is not available: "
+                            f"{os.strerror(exc.errno or 0)}") from None
 
 
 def process_objects(pid: int) -> list[tuple[str, str, bool]]:
@@ -82,10 +163,11 @@ def check_provider_name(prov: str) -> None:
     pid = int(prov[-digits:])
     if pid <= 0 or pid >= 1 << 63:
         raise DCompileError("D_PROC_BADPID", f"'{prov}' does not contain a valid pid")
+    check_uprobe_pmu()
     check_process(pid)
 
 
-class PidProvider(Provider):
+class PidProvider(UprobeEvents, Provider):
     name = "pid"
 
     def match(self, desc: tuple[str, str, str, str]) -> list[Probe]:
@@ -94,21 +176,49 @@ class PidProvider(Provider):
             return []
         pid = int(m.group(1))
         check_process(pid)
-        return pid_probes(pid, desc)
+        if pid == os.getpid():
+            raise DCompileError("D_PROC_DYN", f"process {m.group(1)} is dtrace itself")
+        probes = pid_probes(pid, desc)
+        if self.create:
+            probes = [p for p in probes if self.create_probe(p, is_glob(desc[3] or "*"))]
+        return probes
+
+    def create_probe(self, probe: Probe, glob_name: bool) -> bool:
+        """Opens the uprobe(s) of one probe now; False drops a refused glob offset probe."""
+        from pydtrace.errors import KernelError
+
+        path, offset, pid = probe.data[:3]
+        try:
+            if probe.kind == "uprobe_ret":
+                for site in probe.data[3]:
+                    self.open_uprobe(probe_key(probe, site), path, offset + site, pid)
+            else:
+                self.open_uprobe(probe_key(probe), path, offset, pid,
+                                 retprobe=probe.kind == "uprobe_return")
+        except KernelError as exc:
+            reason = kernel_reason(exc)
+            if probe.name in ("entry", "return"):
+                raise DCompileError("D_PROC_CREATEFAIL", f"failed to create {probe.name} "
+                                    f"probe for '{probe.function}': {reason}") from None
+            if glob_name:
+                return False
+            raise DCompileError("D_PROC_CREATEFAIL", f"failed to create probes at "
+                                f"'{probe.function}+0x{probe.name}': {reason}") from None
+        return True
 
     def attach(self, probe: Probe, prog_fd: int, stack: ExitStack) -> None:
         from pydtrace.sys.links import Link
-        from pydtrace.sys.perf import PerfEvent
 
         path, offset, pid = probe.data[:3]
         if probe.kind == "uprobe_ret":  # one uprobe per return site: cookie = off << 32 | id
             for site in probe.data[3]:
-                event = stack.enter_context(PerfEvent.uprobe(path, offset + site, pid=pid))
+                event = stack.enter_context(self.take(probe_key(probe, site), path,
+                                                      offset + site, pid))
                 stack.enter_context(Link.perf_event(prog_fd, event.fd,
                                                     cookie=site << 32 | probe.id))
             return
-        event = stack.enter_context(PerfEvent.uprobe(
-            path, offset, pid=pid, retprobe=probe.kind == "uprobe_return"))
+        event = stack.enter_context(self.take(probe_key(probe), path, offset, pid,
+                                              retprobe=probe.kind == "uprobe_return"))
         stack.enter_context(Link.perf_event(prog_fd, event.fd, cookie=probe.id))
 
 
@@ -167,6 +277,8 @@ def pid_probes(pid: int, desc: tuple[str, str, str, str]) -> list[Probe]:
     _, mod, func, name = desc
     func = func or "*"
     name = name or "*"
+    if func == "-":
+        return address_probe(pid, mod, name)
     offset = int(name, 16) if HEX_RE.match(name) else None
     provider = f"pid{pid}"
     probes: list[Probe] = []
@@ -211,3 +323,34 @@ def pid_probes(pid: int, desc: tuple[str, str, str, str]) -> list[Probe]:
             if is_glob(name):
                 probes += glob_offsets(provider, base, path, elf, sym, start, pid, name)
     return probes
+
+
+def address_probe(pid: int, mod: str, name: str) -> list[Probe]:
+    """``pidN:a.out:-:ADDR``: a probe at one link-time address of the executable."""
+    from pydtrace.elf import ElfError, open_elf
+
+    if mod in ("", "*"):
+        mod = "a.out"
+    exe = next(((path, base) for path, base, is_exe in process_objects(pid) if is_exe), None)
+    if is_glob(mod) or exe is None or not module_matches(mod, exe[1], True):
+        raise DCompileError("D_PROC_LIB", "only the a.out module is valid with the '-' function")
+    if is_glob(name):
+        raise DCompileError("D_PROC_NAME",
+                            "only individual addresses may be specified with the '-' function")
+    if not ADDR_RE.match(name):
+        raise DCompileError("D_PROC_NAME", f"'{name}' is an invalid probe name")
+    path, base = exe
+    addr = int(name, 16)
+    try:
+        elf = open_elf(path)
+        sym = elf.symbolize(addr)
+    except (ElfError, OSError):
+        sym = None
+    offset = elf.vaddr_to_offset(addr) if sym is not None else None
+    if offset is None:  # dtrace names the address in the process (load base added)
+        from pydtrace.proc import _load_base
+
+        where = addr + (_load_base(pid, path) or 0)
+        raise DCompileError("D_PROC_NAME", f"failed to lookup 0x{where:x} in module '{mod}'")
+    check_aligned(elf, sym, addr - sym.value)  # a breakpoint inside an instruction corrupts it
+    return [Probe(f"pid{pid}", base, "-", f"{addr:x}", "uprobe_offset", (path, offset, pid))]

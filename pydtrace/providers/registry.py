@@ -32,14 +32,25 @@ class ProbeRegistry:
         self._ids: dict[tuple, Probe] = {}
         self.by_id: dict[int, Probe] = {}
         self._next_id = 4  # 1-3 are dtrace:::BEGIN/END/ERROR
+        self.create = False  # a compilation: user providers open their uprobes as they match
+        self._all_numbered = False
 
     def provider(self, name: str) -> Provider:
         if name not in PROVIDERS:  # pid1234, python1234 ...
             name = "pid" if name.startswith("pid") and name[3:].isdigit() else "usdt"
         if name not in self._providers:
             module, cls = PROVIDERS[name]
-            self._providers[name] = getattr(importlib.import_module(module), cls)()
+            prov = self._providers[name] = getattr(importlib.import_module(module), cls)()
+            if self.create and hasattr(prov, "create"):
+                prov.create = True
         return self._providers[name]
+
+    def close(self) -> None:
+        """Releases what providers opened while matching and attach did not take."""
+        for prov in self._providers.values():
+            close = getattr(prov, "close", None)
+            if close is not None:
+                close()
 
     def number(self, probe: Probe) -> Probe:
         key = (probe.provider, probe.module, probe.function, probe.name)
@@ -68,7 +79,9 @@ class ProbeRegistry:
         return probes
 
     def match_id(self, probe_id: int) -> list[Probe]:
-        self.list_all()
+        if probe_id not in self.by_id and not self._all_numbered:
+            self.list_all()  # ids are numbered as probes are met: meet them all, once
+            self._all_numbered = True
         probe = self.by_id.get(probe_id)
         return [probe] if probe else []
 

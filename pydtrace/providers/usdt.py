@@ -17,6 +17,12 @@ the function is ""). Limits: objects dlopen()ed after the probes were created
 are not searched (DTrace rescans on the dynamic linker's events; a -c/-p
 process's later mappings are not watched here) - trace such a library with a
 provider glob (system-wide on the file) or start tracing after it is loaded.
+
+When a program is compiled, the uprobes of a named process's probes are opened
+as they match (pid.UprobeEvents): a probe site the kernel refuses (a note whose
+address is not the probe's ``nop``) fails the compilation with D_PROC_USDT, as
+DTrace reports a probe it cannot instantiate. Probes found through a provider
+glob are attached system-wide later, failures then ending the run.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import re
 from contextlib import ExitStack
 
 from pydtrace.providers.base import Probe, Provider, glob_match, is_glob
+from pydtrace.providers.pid import UprobeEvents, kernel_reason, probe_key
 
 USDT_RE = re.compile(r"^([A-Za-z_][\w-]*?)(\d+)$")
 
@@ -90,10 +97,11 @@ def names_kernel_provider(pattern: str) -> bool:
     return any(glob_match(pattern, n) for n in PROVIDERS if n not in ("pid", "usdt"))
 
 
-class UsdtProvider(Provider):
+class UsdtProvider(UprobeEvents, Provider):
     name = "usdt"
 
     def __init__(self) -> None:
+        super().__init__()
         self.attached: set[tuple] = set()
 
     def match(self, desc: tuple[str, str, str, str]) -> list[Probe]:
@@ -109,8 +117,12 @@ class UsdtProvider(Provider):
                 from pydtrace.errors import DCompileError
 
                 raise DCompileError("D_PROC_GRAB", f"failed to grab process {pid}")
-            return [p for path, base, elf in sdt_objects(pid)
-                    for p in note_probes(pid, path, base, elf, prov, desc, False)]
+            probes = [p for path, base, elf in sdt_objects(pid)
+                      for p in note_probes(pid, path, base, elf, prov, desc, False)]
+            if self.create:
+                for probe in probes:
+                    self.create_probe(probe)
+            return probes
         if names_kernel_provider(prov) or prov.startswith("pid"):
             return []
         probes = []
@@ -119,9 +131,19 @@ class UsdtProvider(Provider):
                 probes.extend(note_probes(pid, path, base, elf, prov, desc, True))
         return probes
 
+    def create_probe(self, probe: Probe) -> None:
+        """Opens the uprobe of one probe of a named process now (compile time)."""
+        from pydtrace.errors import DCompileError, KernelError
+
+        path, offset, ref, pid = probe.data[:4]
+        try:
+            self.open_uprobe(probe_key(probe), path, offset, pid, ref=ref)
+        except KernelError as exc:
+            raise DCompileError("D_PROC_USDT", f"failed to instantiate probe {probe.name} "
+                                f"for pid {pid}: {kernel_reason(exc)}") from None
+
     def attach(self, probe: Probe, prog_fd: int, stack: ExitStack) -> None:
         from pydtrace.sys.links import Link
-        from pydtrace.sys.perf import PerfEvent
 
         path, offset, ref, pid = probe.data[:4]
         if pid < 0:
@@ -129,6 +151,5 @@ class UsdtProvider(Provider):
             if key in self.attached:
                 return  # one system-wide uprobe serves every process mapping the file
             self.attached.add(key)
-        event = stack.enter_context(PerfEvent.uprobe(path, offset, pid=pid,
-                                                     ref_ctr_offset=ref))
+        event = stack.enter_context(self.take(probe_key(probe), path, offset, pid, ref=ref))
         stack.enter_context(Link.perf_event(prog_fd, event.fd, cookie=probe.id))

@@ -37,6 +37,7 @@ class Analysis:
     # kernel types, inlines, translators (sema.kernel): node -> expression compiled instead
     rewrites: dict[A.Node, A.Expr] = field(default_factory=dict)
     externs: dict[A.Node, int] = field(default_factory=dict)  # `sym -> address
+    relocs: dict[A.Node, str] = field(default_factory=dict)  # `sym -> D_ASRELO text (linkmode)
     inlines: dict[str, tuple] = field(default_factory=dict)
     translators: dict[str, A.Node] = field(default_factory=dict)
     dlibs: set[str] = field(default_factory=set)
@@ -70,6 +71,8 @@ class Checker(VariablesMixin, MemoryMixin):
         self.clause_probes: dict = {}  # clause -> matched probes (set by the caller)
         self.probes: list = []
         self.string = T.StringType(strsize)
+        self.options = None  # the invocation's Options (-x amin, linkmode, knodefs)
+        self.data_model = 64  # -32 / -64
 
     # ------------------------------------------------------------ top level
 
@@ -104,6 +107,11 @@ class Checker(VariablesMixin, MemoryMixin):
             check_clause_rules(clause)
         self.probes = self.clause_probes.get(clause, [])  # args[] types
         self.clause = clause  # its probe description names args[] errors
+        if self.options is not None and self.options.get("amin") is not None:
+            from pydtrace.stability import check_minimum, clause_attrs
+
+            check_minimum("clause", clause_attrs(clause, self.probes), self.options,
+                          clause.line or None)
         # Like dt_cook_clause: actions first, so `/i < 5/ { i++; }` declares
         # i before the predicate reads it; on an undefined name, retry with
         # the predicate first (the error then comes from the right place).
@@ -297,7 +305,9 @@ class Checker(VariablesMixin, MemoryMixin):
             from pydtrace.sema.kernel import kernel_lvalue
 
             if kernel_lvalue(self, n.operand):  # &p->m, &a[i], &`sym: kernel memory
-                return T.PointerType(t)
+                from pydtrace.sema.ptrtypes import pointer_to
+
+                return pointer_to(self, t, n)  # D_TYPE_ERR (sema.ptrtypes)
             if not isinstance(n.operand, A.Ident | A.SelfVar | A.ThisVar | A.Index):
                 raise err("D_ADDROF_LVAL", "unacceptable operand for unary & operator", n)
             raise err("D_ADDROF_VAR", "cannot take address of dynamic variable", n)
@@ -311,7 +321,7 @@ class Checker(VariablesMixin, MemoryMixin):
             return self.incdec_other(n, target)
         if isinstance(target, A.Ident) and target.name not in self.an.symbols.globals \
                 and target.name not in BUILTINS:
-            self.an.symbols.add_global(target.name, T.INT)
+            self.an.symbols.add_global(target.name, T.INT, target.line or None)
         t = self.expr(target)
         self.require_lvalue(target, "++" if "+" in getattr(n, "op", "") else "--")
         if not t.resolve().is_scalar:
@@ -328,7 +338,14 @@ class Checker(VariablesMixin, MemoryMixin):
                   target)
 
     def e_Binary(self, n: A.Binary) -> T.DType:
-        lt, rt = self.expr(n.left), self.expr(n.right)
+        lt = self.expr(n.left)
+        rt = None
+        if n.op in COMPARE_OPS:  # e == TAG: a kernel enum tag (sema.enumtags)
+            from pydtrace.sema.enumtags import enum_tag
+
+            rt = enum_tag(self, n, lt)
+        if rt is None:
+            rt = self.expr(n.right)
         lr, rr = lt.resolve(), rt.resolve()
         if n.op in LOGIC_OPS:
             for side in (lr, rr):
@@ -398,9 +415,9 @@ class Checker(VariablesMixin, MemoryMixin):
         var = syms.globals.get(target.name)
         if var is None:
             if n.op != "=":
-                var = syms.add_global(target.name, T.INT)
+                var = syms.add_global(target.name, T.INT, target.line or None)
             else:
-                var = syms.add_global(target.name, self.var_type(vt, n))
+                var = syms.add_global(target.name, self.var_type(vt, n), target.line or None)
         self.an.types[target] = var.type
         if isinstance(var.type.resolve(), T.ArrayType):
             raise err("D_OP_ARRFUN", f'operator {n.op} may not be applied to operand of type '

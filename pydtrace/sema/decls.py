@@ -82,6 +82,9 @@ def resolve_sou(ck: Checker, spec: A.TypeSpec) -> T.DType:
     return sou
 
 
+DUPMEMBER = "Duplicate member name definition"  # libctf's ECTF_DUPMEMBER text
+
+
 def layout_members(ck: Checker, sou: T.StructType, members: list[A.Member]) -> None:
     """C layout (SysV x86-64): natural alignment, bit-fields packed in storage
     units of their declared type, unions overlaid at offset 0."""
@@ -89,9 +92,14 @@ def layout_members(ck: Checker, sou: T.StructType, members: list[A.Member]) -> N
 
     bitpos = 0  # next free bit (structs); union: size in bits
     align = 1
+    names: set[str] = set()
     for m in members:
         mt = resolve_type_name(ck, m.type)
         bits = member_bits(ck, m, mt) if m.bits is not None else None
+        if m.name and m.name in names:  # ctf_add_member: ECTF_DUPMEMBER
+            raise DCompileError("D_UNKNOWN", f"failed to define member '{m.name}': "
+                                f"{DUPMEMBER}", m.line or None)
+        names.add(m.name or "")
         if bits is not None:
             start = 0 if sou.kind == "union" else bitpos
             off, bit_off, end = layout_bitfield(start, mt, bits)
@@ -150,6 +158,7 @@ def resolve_enum(ck: Checker, spec: A.TypeSpec) -> T.DType:
     if spec.enumerators is not None:
         assert isinstance(enum, T.EnumType)
         value = 0
+        seen: set[str] = set()
         for e in spec.enumerators:
             if e.value is not None:
                 ck.expr(e.value)
@@ -162,6 +171,10 @@ def resolve_enum(ck: Checker, spec: A.TypeSpec) -> T.DType:
                     raise DCompileError("D_DECL_ENOFLOW", f"enumerator '{e.name}' value "
                                         "overflows INT_MAX (2147483647)", e.line or None)
                 value = c
+            if e.name in seen:  # ctf_add_enumerator: ECTF_DUPMEMBER
+                raise DCompileError("D_UNKNOWN", f"failed to define enumerator '{e.name}': "
+                                    f"{DUPMEMBER}", e.line or None)
+            seen.add(e.name)
             enum.values[e.name] = value
             ck.an.symbols.enums[e.name] = (value, enum)
             value += 1
@@ -276,4 +289,4 @@ def declare_global(ck: Checker, d: A.Declarator, t: T.DType) -> None:
     if isinstance(t.resolve(), T.VoidType):
         raise DCompileError("D_DECL_VOIDOBJ", f"cannot have void object: {d.name}",
                             d.line or None)
-    syms.add_global(d.name, t)
+    syms.add_global(d.name, t, d.line or None)

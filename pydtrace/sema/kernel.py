@@ -141,6 +141,10 @@ def load_dlib(ck: Checker, name: str) -> None:
     if name in loaded:
         return
     loaded.add(name)
+    from pydtrace.sema.libs import bundled_enabled
+
+    if not bundled_enabled(ck):  # -x nolibs, or another syslibdir (sema.libs)
+        return
     from importlib import resources
 
     from pydtrace.lang.parser import parse_program
@@ -471,15 +475,11 @@ def extern_ident(ck: Checker, n: A.ExternIdent) -> T.DType:
         raise err("D_SYM_BADREF", f"failed to resolve `{n.name}: Unknown symbol name"
                   if not n.module else f"failed to resolve {n.module}`{n.name}: Unknown "
                   "symbol name", n)
-    from pydtrace.btf import reader as R
+    from pydtrace.sema.ksyms import symbol_type
 
-    t = None
-    try:
-        t = R.vmlinux().datasec_var(n.name) if R.available() else None
-    except (OSError, ValueError):
-        t = None
+    t = symbol_type(ck, n)  # D_SYM_MODEL, D_SYM_NOTYPES, -x amin, linkmode relocations
     ck.an.externs[n] = addr
-    return t if t is not None else T.ULONG
+    return t
 
 
 def offsetof(ck: Checker, n: A.Offsetof) -> T.DType:
@@ -542,6 +542,9 @@ def index_args(ck: Checker, n: A.Index) -> T.DType:
     spec = kinds.pop()
     if spec is None:
         raise err("D_ARGS_IDX", f"index {idx} is out of range for {desc} args[ ]", n)
+    from pydtrace.sema.argtypes import check_arg_types
+
+    check_arg_types(ck, idx, spec, n)  # D_ARGS_TYPE, D_ARGS_XLATOR
     value = arg_expr(idx, spec, n.line)
     t = ck.expr(value)
     rewrites(ck)[n] = value

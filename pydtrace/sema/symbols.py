@@ -70,6 +70,11 @@ def _builtins() -> dict[str, Builtin]:
 
 BUILTINS = _builtins()
 
+# dt_idhash: globals and thread-locals take their ids from DIF_VAR_OTHER_UBASE (0x500)
+# up to, not including, DIF_VAR_OTHER_MAX (0xffff); clause-locals are unbounded.
+MAX_USER_VARS = 0xFFFF - 0x500
+ID_SPACES = {"global": "global", "self": "thread local"}
+
 
 @dataclass
 class SymbolTable:
@@ -83,8 +88,24 @@ class SymbolTable:
     globals_size: int = 16  # after the activity word and wall-clock offset
     dynvars: dict[tuple[str, str], DynVar] = field(default_factory=dict)  # (scope, name)
     this_size: int = 0  # bytes of this-> variables (state map, before the scratch slots)
+    ids_used: dict[str, int] = field(default_factory=dict)  # per ID_SPACES key
 
-    def add_global(self, name: str, typ: T.DType) -> GlobalVar:
+    def take_id(self, scope: str, name: str, line: int | None = None) -> None:
+        """dt_idhash_nextid for a new variable of ``scope``: D_ID_OFLOW once the
+        identifier space of its class is used up."""
+        space = ID_SPACES.get(scope)
+        if space is None:
+            return
+        used = self.ids_used.get(scope, 0)
+        if used >= MAX_USER_VARS:
+            from pydtrace.errors import DCompileError
+
+            raise DCompileError("D_ID_OFLOW", f"cannot create {name}: limit on number of "
+                                f"{space} variables exceeded", line)
+        self.ids_used[scope] = used + 1
+
+    def add_global(self, name: str, typ: T.DType, line: int | None = None) -> GlobalVar:
+        self.take_id("global", name, line)
         align = max(1, min(typ.align, 8))
         off = (self.globals_size + align - 1) & ~(align - 1)
         var = GlobalVar(name, typ, off)

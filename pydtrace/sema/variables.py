@@ -96,8 +96,10 @@ class VariablesMixin:
         return self.an.symbols.dynvars.get((scope, name))
 
     def new_dynvar(self, scope: str, name: str, typ: T.DType,
-                   keys: list[T.DType] | None, implicit: bool = False) -> DynVar:
+                   keys: list[T.DType] | None, implicit: bool = False,
+                   line: int | None = None) -> DynVar:
         syms = self.an.symbols
+        syms.take_id(scope, name, line)  # D_ID_OFLOW
         var = DynVar(name, scope, typ, len(syms.dynvars) + 1, keys, implicit)
         syms.dynvars[(scope, name)] = var
         return var
@@ -114,7 +116,8 @@ class VariablesMixin:
         if r.is_string:
             typ = self.string
         var = self.new_dynvar(scope, name, typ,
-                              [self.key_type(k) for k in keys] if keys is not None else None)
+                              [self.key_type(k) for k in keys] if keys is not None else None,
+                              line=node.line or None)
         var.declared = True
 
     # ------------------------------------------------------------ reads
@@ -128,7 +131,8 @@ class VariablesMixin:
     def scalar_var(self, scope: str, n: A.SelfVar | A.ThisVar) -> T.DType:
         var = self.dynvar(scope, n.name)
         if var is None:
-            var = self.new_dynvar(scope, n.name, T.INT64, None, implicit=True)
+            var = self.new_dynvar(scope, n.name, T.INT64, None, implicit=True,
+                                  line=n.line or None)
             from pydtrace.sema.undef import note_implicit_read
 
             note_implicit_read(self, scope, n.name, n)
@@ -160,12 +164,13 @@ class VariablesMixin:
                     raise fail("D_IDENT_UNDEF", f"failed to resolve {name}: Unknown "
                                "variable name", n)
                 create = T.INT64
-                var = self.new_dynvar(scope, name, create, keys, implicit=True)
+                var = self.new_dynvar(scope, name, create, keys, implicit=True,
+                                      line=n.line or None)
                 from pydtrace.sema.undef import note_implicit_read
 
                 note_implicit_read(self, scope, name, n)
             else:
-                var = self.new_dynvar(scope, name, create, keys)
+                var = self.new_dynvar(scope, name, create, keys, line=n.line or None)
             return var
         if var.key_types is None:
             raise fail("D_IDENT_BADREF", f"{var_label(var)} is a scalar and may not be "
@@ -204,7 +209,8 @@ class VariablesMixin:
             scope = "self" if isinstance(target, A.SelfVar) else "this"
             var = self.dynvar(scope, target.name)
             if var is None:
-                var = self.new_dynvar(scope, target.name, self.var_type(first, node), None)
+                var = self.new_dynvar(scope, target.name, self.var_type(first, node), None,
+                                      line=target.line or None)
             elif var.key_types is not None:
                 raise fail("D_ARR_BADREF", f"{var_label(var)} is an associative array and "
                            "must be referenced with [ ]", target)
