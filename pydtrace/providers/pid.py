@@ -27,8 +27,8 @@ a.out module is valid with it (D_PROC_LIB) and only one address (D_PROC_NAME).
 When a program is compiled (not listed) the uprobes are created as the probes
 are matched, as fasttrap creates its probes at compile time: a site the kernel
 refuses (x86 uprobes refuse lock-prefixed instructions, int3 ...) is a compile
-error (D_PROC_CREATEFAIL), except for the offset probes of a glob name, which
-are left out. The events wait in the provider until attach takes them;
+error (D_PROC_CREATEFAIL), except under a glob function or name, where the
+refused probes are left out. The events wait in the provider until attach takes them;
 ``close()`` releases those never attached. A pid provider naming the tracer's
 own process is refused (D_PROC_DYN), and so is any user probe on a kernel
 without the uprobe PMU (D_PROC_NODEV).
@@ -180,11 +180,16 @@ class PidProvider(UprobeEvents, Provider):
             raise DCompileError("D_PROC_DYN", f"process {m.group(1)} is dtrace itself")
         probes = pid_probes(pid, desc)
         if self.create:
-            probes = [p for p in probes if self.create_probe(p, is_glob(desc[3] or "*"))]
+            glob = is_glob(desc[2] or "*") or is_glob(desc[3] or "*")
+            probes = [p for p in probes if self.create_probe(p, glob)]
         return probes
 
-    def create_probe(self, probe: Probe, glob_name: bool) -> bool:
-        """Opens the uprobe(s) of one probe now; False drops a refused glob offset probe."""
+    def create_probe(self, probe: Probe, glob: bool) -> bool:
+        """Opens the uprobe(s) of one probe now; False drops a refused probe of a glob.
+
+        ``pid$target:::entry`` must not fail because one function starts with an
+        instruction uprobes refuse (glibc's pthread_spin_lock: ``lock decl``); a
+        site named exactly is an error."""
         from pydtrace.errors import KernelError
 
         path, offset, pid = probe.data[:3]
@@ -197,11 +202,11 @@ class PidProvider(UprobeEvents, Provider):
                                  retprobe=probe.kind == "uprobe_return")
         except KernelError as exc:
             reason = kernel_reason(exc)
+            if glob:
+                return False
             if probe.name in ("entry", "return"):
                 raise DCompileError("D_PROC_CREATEFAIL", f"failed to create {probe.name} "
                                     f"probe for '{probe.function}': {reason}") from None
-            if glob_name:
-                return False
             raise DCompileError("D_PROC_CREATEFAIL", f"failed to create probes at "
                                 f"'{probe.function}+0x{probe.name}': {reason}") from None
         return True
