@@ -246,7 +246,7 @@ def load_builtin(g: ClauseGen, name: str, node: A.Node) -> int:
         n = em.call(H.GET_STACK, [ctx_reg(g), buf, ("imm", MAX_FRAMES * 8 if
                                                         g.slot_size >= MAX_FRAMES * 8
                                                         else (g.slot_size // 8) * 8),
-                                  ("imm", 0)])
+                                  ("imm", stack_skip(g))])
         zero = em.new_label("sd")
         em.emit(I.jmp_imm(O.JSGT, n, 0, zero))
         em.emit(I.mov64_imm(n, 0))
@@ -256,11 +256,28 @@ def load_builtin(g: ClauseGen, name: str, node: A.Node) -> int:
     if name == "caller":
         buf = em.stack_alloc(16)
         em.zero_stack(buf, 16)
-        em.call_void(H.GET_STACK, [ctx_reg(g), ("fp", buf), ("imm", 16), ("imm", 0)])
+        em.call_void(H.GET_STACK, [ctx_reg(g), ("fp", buf), ("imm", 16),
+                                   ("imm", stack_skip(g))])
         reg = em.vreg()
         em.emit(I.ldx(O.DW, reg, 10, buf + 8))
         return reg
     raise cg_error(node, f"built-in variable {name} is not supported")
+
+
+# Probe kinds whose programs run from bpf_trace_run*(): the kernel unwinds from the
+# helper call, so a stack starts with the clause subprogram, the program and
+# bpf_trace_runN before the traced code. Perf-event programs unwind from the
+# probe's registers and need no skip.
+RAW_TP_KINDS = frozenset({"rawtp", "lockstat", "sys_enter", "sys_exit"})
+RAW_TP_FRAMES = 3
+
+
+def stack_skip(g: ClauseGen) -> int:
+    """Frames to skip (the helpers' BPF_F_SKIP_FIELD) so stacks start at the probe site."""
+    probes = g.info.probes or ()
+    if probes and all(getattr(p, "kind", None) in RAW_TP_KINDS for p in probes):
+        return RAW_TP_FRAMES
+    return 0
 
 
 def scratch_ptr_for_stack(g: ClauseGen) -> int:
@@ -288,7 +305,7 @@ def lower_call(g: ClauseGen, n: A.Call) -> int:
         keys.add(nframes)
         g.an.stack_key_frames = keys  # type: ignore[attr-defined]  # sizes the stack map
         sid = em.call(H.GET_STACKID, [ctx_reg(g), ("map", STACK_MAP),
-                                      ("imm", BPF_F_REUSE_STACKID)])
+                                      ("imm", BPF_F_REUSE_STACKID | stack_skip(g))])
         # key = nframes << 32 | (u32)id: stack(3) and stack(5) keys print 3 and 5 frames
         em.emit(I.mov32(sid, sid))
         hi = em.vreg()
@@ -307,7 +324,7 @@ def act_stack(g: ClauseGen, n: A.Call) -> None:
     assert g.record is not None
     fld = g.info.layout.add(nframes * 8, "bytes", False)
     g.em.call_void(H.GET_STACK, [ctx_reg(g), ("reg+", g.record, fld.offset),
-                                 ("imm", nframes * 8), ("imm", 0)])
+                                 ("imm", nframes * 8), ("imm", stack_skip(g))])
     g.info.actions.append(StackAct(fld, nframes))
 
 

@@ -59,3 +59,13 @@ def test_jstack_defaults_to_jstackframes(progs) -> None:  # noqa: F811
                      "pid$target:a.out:fib:entry /arg0 == 1/ { jstack(); exit(0); }",
                      "-c", f"{progs['fib']} 4"))
     assert len(frame_lines(proc.stdout)) == 2, proc.stdout
+
+
+def test_raw_tracepoint_stacks_start_at_the_probe_site() -> None:
+    """sched:::off-cpu runs from bpf_trace_run*: its stacks must not show our BPF frames."""
+    proc = ok(dtrace("-qn", "sched:::off-cpu { stack(3); trace(sym(caller)); "
+                     "@[stack(2)] = count(); exit(0); }"))
+    lines = frame_lines(proc.stdout)
+    assert lines, proc.stdout
+    assert not any("bpf`" in ln or "bpf_trace_run" in ln for ln in lines), proc.stdout
+    assert "__schedule" in lines[0], proc.stdout  # sched_switch fires in __schedule()
