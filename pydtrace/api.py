@@ -170,13 +170,11 @@ def compile_with(inv: Invocation, registry):
         items.extend(program.items)
         sources.append(source)
         all_probes.extend(probes)
-        matched.append((spec, len({p.id for ps in probes for p in ps})))
+        matched.append((spec, sum(len(ps) for ps in probes)))  # per clause, like enablings
         lines = source.text.splitlines()
     whole = A.Program(items)
     spec0 = inv.programs[0]
     try:
-        if not whole.clauses:
-            raise DCompileError("D_EMPTY", "empty D program translation unit")
         checker = Checker(inv.options["strsize"])
         checker.options, checker.data_model = inv.options, inv.data_model
         checker.clause_probes = dict(zip(whole.clauses, all_probes, strict=False))
@@ -184,6 +182,8 @@ def compile_with(inv: Invocation, registry):
 
         load_libraries(checker)  # -L DIR user libraries, before the program
         analysis = checker.check(whole)
+        if not whole.clauses:  # after the declarations, whose errors dtrace's parser reports
+            raise DCompileError("D_EMPTY", "empty D program translation unit")
         if pending:
             from pydtrace.sema.pragmas import check_unused
 

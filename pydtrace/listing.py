@@ -55,11 +55,12 @@ def matched_descs(inv: Invocation, spec, registry) -> list[tuple[object, list]]:
 
 
 def verbose_block(p) -> str:
+    from pydtrace.stability import ARG_ATTRS, DEFAULT_ATTRS, block
+
     attrs = ("\n\tProbe Description Attributes\n\t\tIdentifier Names: Private\n"
              "\t\tData Semantics:   Private\n\t\tDependency Class: Unknown\n"
-             "\n\tArgument Attributes\n\t\tIdentifier Names: Private\n"
-             "\t\tData Semantics:   Private\n\t\tDependency Class: Unknown\n"
-             "\n\tArgument Types\n")
+             + block("Argument Attributes", ARG_ATTRS.get(p.provider, DEFAULT_ATTRS))
+             + "\n\tArgument Types\n")
     if not p.arg_types:
         return attrs + "\t\tNone\n\n"
     from pydtrace.sema.kernel import arg_display

@@ -19,10 +19,13 @@ PROVIDER_ATTRS = {  # provider -> (identifier names, data semantics, dependency 
     "proc": ("Evolving", "Evolving", "ISA"),
     "sched": ("Evolving", "Evolving", "ISA"),
     "io": ("Evolving", "Evolving", "ISA"),
+    "lockstat": ("Evolving", "Evolving", "ISA"),
     "pid": ("Evolving", "Evolving", "ISA"),
     "fbt": ("Private", "Private", "ISA"),
 }
 DEFAULT_ATTRS = ("Private", "Private", "Unknown")  # sdt, rawtp, USDT providers
+# dtrace -lv "Argument Attributes" where a provider rates its arguments above Private
+ARG_ATTRS = {"lockstat": ("Evolving", "Evolving", "ISA")}
 STATEMENT_ATTRS = ("Stable", "Stable", "Common")
 
 

@@ -92,7 +92,8 @@ def act_aggop(g: ClauseGen, n: A.Call) -> None:
 
 
 def act_setopt(g: ClauseGen, n: A.Call) -> None:
-    vals = [a.value.decode() for a in n.args if isinstance(a, A.StrLit)]
+    vals: list = [a.value.decode() if isinstance(a, A.StrLit) else record_value(g, a)
+                  for a in n.args]  # non-constant strings: record fields
     g.info.actions.append(C.SetoptAct(vals[0], vals[1] if len(vals) > 1 else None))
 
 
@@ -162,3 +163,13 @@ def act_print(g: ClauseGen, n: A.Call) -> None:
 
 ACTIONS["print"] = act_print
 RECORDING.add("print")
+
+
+def act_symaddr(g: ClauseGen, n: A.Call) -> None:
+    """``sym(addr);`` as a statement is an action: it records like ``trace(sym(addr))``."""
+    act_trace(g, A.Call("trace", [n], line=n.line))
+
+
+for _name in ("sym", "func", "mod", "usym", "ufunc", "umod", "uaddr"):
+    ACTIONS.setdefault(_name, act_symaddr)
+    RECORDING.add(_name)

@@ -36,13 +36,15 @@ def lower_assign(g: ClauseGen, n: A.Assign) -> int:
         from pydtrace.codegen.strings import store_string_global
 
         return store_string_global(g, var, n.value)
-    value = compile_int(g, n.value)
-    if n.op != "=":
+    if n.op != "=":  # DTrace reads the target before evaluating the right operand
         from pydtrace.codegen.expr import load_global
 
         current = load_global(g, var.offset, var.type)
+        value = compile_int(g, n.value)
         emit_arith(g, n.op[:-1], current, value, var.type, n)
         value = current
+    else:
+        value = compile_int(g, n.value)
     value = g.em.copy(value)
     normalize(g, value, var.type)
     store_int(g, var, value)

@@ -28,14 +28,18 @@ BPF_RB_FORCE_WAKEUP = 2
 BPF_RB_AVAIL_DATA = 0
 
 
-def records_data(stmts: list[A.Stmt] | None) -> bool:
+def records_data(stmts: list[A.Stmt] | None, skip: frozenset = frozenset()) -> bool:
     for s in stmts or []:
         if isinstance(s, A.ExprStmt) and isinstance(s.expr, A.Call) \
-                and s.expr.name in RECORDING:
+                and s.expr.name in RECORDING and s.expr.name not in skip:
             return True
-        if isinstance(s, A.If) and (records_data(s.then) or records_data(s.otherwise)):
+        if isinstance(s, A.If) and (records_data(s.then, skip)
+                                    or records_data(s.otherwise, skip)):
             return True
     return False
+
+
+NO_PROBE_LINE = frozenset({"commit", "discard"})  # record, but print nothing themselves
 
 
 class ClauseCompiler:
@@ -62,7 +66,11 @@ class ClauseCompiler:
         if self.clause.predicate is not None:
             self.source_comment(self.clause.predicate)
             cond_jump(g, self.clause.predicate, ret)
-        needs_record = not self.quiet or records_data(self.clause.body)
+        # only data-recording actions record; aggregations, assignments, commit( ) do
+        # not, so such clauses print no probe line. An empty clause: the default action.
+        body = self.clause.body
+        self.probe_line = not self.quiet and (not body or records_data(body, NO_PROBE_LINE))
+        needs_record = self.probe_line or records_data(body)
         size_at = self.reserve(ret) if needs_record else None
         g.action_index = 1
         for stmt in self.clause.body or []:
@@ -97,7 +105,7 @@ class ClauseCompiler:
         pid = em.vreg()
         em.emit(I.ldx(O.W, pid, STATE_REG, STATE_PROBE_ID))
         em.emit(I.stx(O.W, g.record, RECORD_PROBE_ID, pid))
-        if not self.quiet:
+        if self.probe_line:
             fld = g.info.layout.add(4, "int", False)
             cpu = em.call(H.GET_SMP_PROCESSOR_ID)
             em.emit(I.stx(O.W, g.record, fld.offset, cpu))
@@ -127,6 +135,13 @@ class ClauseCompiler:
         em.emit(I.exit_insn())
 
     def statement(self, stmt: A.Stmt) -> None:
+        g = self.g
+        mark, before = g.em.frame_size, _snapshot(g)
+        self._statement(stmt)
+        if not _keeps_stack(g, before, mark):  # nothing kept for later statements: reuse it
+            g.em.stack_release(mark)
+
+    def _statement(self, stmt: A.Stmt) -> None:
         g = self.g
         self.source_comment(stmt)
         if isinstance(stmt, A.AggStmt):
@@ -166,6 +181,15 @@ def compile_effect(g: ClauseGen, expr: A.Expr) -> None:
         lower_assign(g, expr)
         return
     if type(t).__name__ == "StructType" and isinstance(expr, A.Assign):  # D structs
+        if expr in g.an.rewrites:  # s = xlate<...>(x): per member (sema.xlateassign)
+            todo = [g.an.rewrites[expr]]
+            while todo:
+                e = todo.pop()
+                if isinstance(e, A.Comma):
+                    todo += [e.right, e.left]
+                else:
+                    compile_effect(g, e)
+            return
         from pydtrace.codegen.dstructs import assign_struct
 
         assign_struct(g, expr)
@@ -199,3 +223,43 @@ def wake_threshold(options) -> int:
     from pydtrace.codegen.program import ring_size
 
     return ring_size(options["bufsize"]) // 16
+
+
+
+def _snapshot(g: ClauseGen) -> dict:
+    """Copies of ``g``'s attributes, to see what a statement stored on it."""
+    return {k: _frozen(v) for k, v in vars(g).items()}
+
+
+def _frozen(v: object) -> object:
+    if isinstance(v, list | tuple):
+        return tuple(_frozen(x) for x in v)
+    if isinstance(v, dict):
+        return tuple((k, _frozen(x)) for k, x in v.items())
+    if isinstance(v, set | frozenset):
+        return frozenset(v)
+    return v
+
+
+def _ints(v: object, depth: int = 0):
+    if isinstance(v, bool) or depth > 4:
+        return
+    if isinstance(v, int):
+        yield v
+    elif isinstance(v, list | tuple | set | frozenset):
+        for x in v:
+            yield from _ints(x, depth + 1)
+
+
+def _keeps_stack(g: ClauseGen, before: dict, mark: int) -> bool:
+    """Did the statement keep on ``g`` a stack offset it allocated (a cached slot such as
+    kread_slot, an alloca's runtime size)? Then that stack outlives the statement."""
+    low = -g.em.frame_size
+    for k, v in _snapshot(g).items():
+        try:
+            same = k in before and before[k] == v
+        except Exception:  # noqa: BLE001 - objects without a usable ==
+            same = False
+        if not same and any(low <= x < -mark for x in _ints(v)):
+            return True
+    return False

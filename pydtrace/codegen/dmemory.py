@@ -75,6 +75,9 @@ def locate(g: ClauseGen, node: A.Expr) -> Loc:
     from pydtrace.codegen.dstructs import dynvar_loc
     from pydtrace.sema.dmembers import member_of
 
+    rw = g.an.rewrites.get(node) if isinstance(node, A.Ident | A.Cast) else None
+    if rw is not None:  # an inline standing for a D object (inline struct s i = v;)
+        return locate(g, rw)
     dyn = dynvar_loc(g, node)  # self->s, this->s, a[k] of a struct type
     if dyn is not None:
         return dyn

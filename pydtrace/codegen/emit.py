@@ -24,6 +24,7 @@ class Emitter:
         self._next_label = 0
         self._pending_comment: str | None = None
         self.frame_size = 0
+        self.frame_peak = 0  # the deepest frame_size reached (stack_release lowers frame_size)
 
     # -- registers, labels, stack
 
@@ -39,7 +40,13 @@ class Emitter:
     def stack_alloc(self, size: int) -> int:
         """Reserves ``size`` bytes (8-aligned) of stack; returns the offset from R10."""
         self.frame_size += (size + 7) & ~7
+        self.frame_peak = max(self.frame_peak, self.frame_size)
         return -self.frame_size
+
+    def stack_release(self, mark: int) -> None:
+        """Frees the stack reserved since ``frame_size`` was ``mark`` (a statement's
+        temporaries), so later statements reuse it; frame_peak keeps the maximum."""
+        self.frame_size = mark
 
     # -- emission
 

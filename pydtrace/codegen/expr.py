@@ -206,6 +206,8 @@ def lower_binary(g: ClauseGen, n: A.Binary) -> int:
 def emit_arith_imm(g: ClauseGen, op: str, left: int, imm: int, t: T.DType) -> None:
     """``left op= constant``: no divisor check is needed for a non-zero constant."""
     signed = is_signed(t)
+    if op in ("<<", ">>"):  # as a register count: the low 6 bits (the verifier refuses more)
+        imm &= 63
     if op == ">>" and signed:
         g.em.emit(I.alu64_imm(O.ARSH, left, imm))
         return

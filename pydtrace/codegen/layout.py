@@ -7,7 +7,8 @@ Machine state, one per CPU (the ``state`` per-CPU array map, key 0)::
     |probe id| arg0 .. arg9 (10 x u64)        |  ts    | errno  | drops  | aggdrop|
     +--------+--------------------------------+--------+--------+--------+--------+
     128: subject task (codegen.subject; only stored when a script enables sched:::on-cpu)
-    136: scratch (strings and other big temporaries, strsize-sized slots)
+    136: chill() window, 152: busy flag (a firing nested in another is dropped)
+    160: scratch (strings and other big temporaries, strsize-sized slots)
 
 Globals (``globals`` array map, key 0, shared by all CPUs)::
 
@@ -39,7 +40,8 @@ STATE_DYNDROPS = 120
 STATE_TASK = 128
 STATE_CHILL_MARK = 136  # chill(): start of this CPU's current 1 s window (ktime ns)
 STATE_CHILLED = 144  # chill(): ns spent chilling in that window (at most 500 ms)
-STATE_SCRATCH = 152
+STATE_BUSY = 152  # 1 while a program of this script runs on this CPU (codegen.trampoline)
+STATE_SCRATCH = 160
 
 GLOBAL_ACTIVITY = 0
 GLOBAL_WALLOFF = 8  # CLOCK_REALTIME - CLOCK_MONOTONIC, in ns, set by the consumer

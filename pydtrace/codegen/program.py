@@ -110,6 +110,12 @@ class ProgramBuilder:
             self.compile_clause(epid, clause, probes, plans)
         programs = self.group_programs(clause_probes)
         maps = self.map_specs(plans) + self.extra_maps
+        if any(p.kind == "lockstat" for p in all_probes.values()):
+            from pydtrace.codegen import lockstat  # contention probes: their companions
+
+            programs.insert(0, lockstat.begin_program())
+            programs.append(lockstat.end_program())  # attached last: runs after the probes
+            maps += lockstat.slot_maps()
         if self.uses_specs:
             from pydtrace.codegen.speculation import specs_map
 
@@ -135,7 +141,7 @@ class ProgramBuilder:
         quiet = bool(self.options["quiet"]) and not self.options["flowindent"]
         items = remove_unreachable(ClauseCompiler(g, clause, plans, quiet, self.lines).compile())
         try:
-            items, _ = allocate(items, frame_size=g.em.frame_size,
+            items, _ = allocate(items, frame_size=g.em.frame_peak,
                                 callee_saved_reserved=[STATE_REG])
         except RegistersExhausted as exc:  # dt_regset_alloc: no register left
             raise DCompileError("D_NOREG", "Insufficient registers to generate code",

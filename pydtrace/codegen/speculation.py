@@ -84,10 +84,24 @@ def spec_field(g: ClauseGen, n: A.Call):
     return fld
 
 
+def check_id(g: ClauseGen, sid: int) -> None:
+    """Id 0 is ignored; an id beyond ``nspec`` is an illegal operation."""
+    from pydtrace.codegen.faults import fault_label
+
+    em = g.em
+    ok = em.new_label("specid")
+    em.emit(I.jmp_imm(O.JEQ, sid, 0, ok))
+    em.emit(I.jmp_imm(O.JLE, sid, nspec(g), ok))
+    em.emit(I.ja(fault_label(g, 3)))  # DTRACEFLT_ILLOP
+    em.label(ok)
+
+
 def act_speculate(g: ClauseGen, n: A.Call) -> None:
     g.info.spec_field = spec_field(g, n)  # type: ignore[attr-defined]
     em = g.em
-    owner = word_ptr(g, compile_int(g, n.args[0]), nspec(g) + 2)
+    sid = compile_int(g, n.args[0])
+    check_id(g, sid)
+    owner = word_ptr(g, sid, nspec(g) + 2)
     if owner is None:
         return
     ptr, skip = owner
@@ -127,6 +141,7 @@ def act_commit(g: ClauseGen, n: A.Call) -> None:
     fld = g.info.layout.add(8, "int", False)
     g.info.actions.append(SpecEndAct(fld, n.name == "commit"))
     sid = em.copy(compile_int(g, n.args[0]))
+    check_id(g, sid)
     ok = release(g, sid, n.name == "commit")
     # the record names the id only if it was active (ok: 1, or (1 << 32) + 1 for a
     # commit that leaves the buffer busy until the consumer has printed it)

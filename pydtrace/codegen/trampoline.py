@@ -15,6 +15,7 @@ Each loaded program starts with a trampoline written on physical registers::
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from pydtrace.bpf import helpers as H
 from pydtrace.bpf import insn as I
@@ -25,6 +26,7 @@ from pydtrace.codegen.layout import (
     ACTIVE,
     GLOBAL_ACTIVITY,
     STATE_ARGS,
+    STATE_BUSY,
     STATE_ERRNO,
     STATE_PROBE_ID,
     STATE_TS,
@@ -286,10 +288,29 @@ KINDS = {
     "uprobe_return": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_return, cookie=True),
     "uprobe_offset": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True),
     "uprobe_ret": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_ret, cookie=True),
+    # glob-matched pid probes on uprobe_multi links (providers.pid.attach_multi)
+    "umulti_entry": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True,
+                         attach_type=sc.BPF_TRACE_UPROBE_MULTI),
+    "umulti_return": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_return, cookie=True,
+                          attach_type=sc.BPF_TRACE_UPROBE_MULTI),
+    "umulti_offset": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_entry, cookie=True,
+                          attach_type=sc.BPF_TRACE_UPROBE_MULTI),
+    "umulti_ret": Kind(sc.BPF_PROG_TYPE_KPROBE, U.args_uprobe_ret, cookie=True,
+                       attach_type=sc.BPF_TRACE_UPROBE_MULTI),
 
     "usdt": Kind(sc.BPF_PROG_TYPE_KPROBE, None, cookie=True, fill_probes=U.args_usdt,
                  group_key=U.usdt_args),
+    # lockstat contention probes on lock:contention_end; their begin hook (codegen.lockstat)
+    "lockstat": Kind(sc.BPF_PROG_TYPE_RAW_TRACEPOINT, None, cookie=True,
+                     fill_probes=lambda out, probes: _lockstat_fill(out, probes),
+                     group_key=lambda p: p.data),
 }
+
+
+def _lockstat_fill(out: list[Item], probes: list) -> None:
+    from pydtrace.codegen.lockstat import fill
+
+    fill(out, probes)
 
 
 def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
@@ -311,6 +332,14 @@ def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
     out += [I.st_imm(O.W, O.R10, -4, 0), I.ld_map_fd(O.R1, "state"), I.mov64(O.R2, O.R10),
             I.add64_imm(O.R2, -4), I.call_helper(H.MAP_LOOKUP_ELEM),
             I.jmp_imm(O.JEQ, O.R0, 0, "tr.out"), I.mov64(O.R7, O.R0)]
+    # A firing nested in a running one on this CPU (a lock contended or a tracepoint hit
+    # inside a program, an NMI) would clobber its state: it is dropped, as DTrace drops
+    # probes firing in probe context. BEGIN and END run on demand, never nested.
+    guard = kind not in ("begin", "end")
+    if guard:
+        out += [I.ldx(O.DW, O.R1, O.R7, STATE_BUSY), I.jmp_imm(O.JNE, O.R1, 0, "tr.out"),
+                I.st_imm(O.DW, O.R7, STATE_BUSY, 1)]
+    busy = len(out)
     if k.cookie and len(probes or []) != 1:
         # several probes share this program: the attach cookie says which one fired
         out += [I.mov64(O.R1, O.R6), I.call_helper(H.GET_ATTACH_COOKIE),
@@ -329,7 +358,15 @@ def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
         from pydtrace.codegen.subject import store_task
 
         store_task(out, probes or [])
-    for label in clause_labels:
+    for i, label in enumerate(clause_labels):
+        if k.gated and i:  # exit() in an earlier clause: the later ones do not run
+            out += [I.ld_map_value(O.R1, "globals", GLOBAL_ACTIVITY),
+                    I.ldx(O.DW, O.R1, O.R1, 0),
+                    I.jmp_imm(O.JNE, O.R1, ACTIVE, "tr.out")]
         out += [I.mov64(O.R1, O.R7), I.mov64(O.R2, O.R6), I.call_local(label)]
+    if guard:  # from here on, leaving early (fill filters) must also clear the busy flag
+        out[busy:] = [replace(i, target="tr.done") if isinstance(i, I.Insn)
+                      and i.target == "tr.out" else i for i in out[busy:]]
+        out += [I.Label("tr.done"), I.st_imm(O.DW, O.R7, STATE_BUSY, 0)]
     out += [I.Label("tr.out"), I.mov64_imm(O.R0, 0), I.exit_insn()]
     return out

@@ -35,7 +35,8 @@ def ustack_frames(g: ClauseGen, n: A.Call) -> int:
 
 def load_builtin(g: ClauseGen, name: str) -> int:
     em = g.em
-    if name == "ucaller" and g.info.probes and all(p.kind == "uprobe_entry"
+    if name == "ucaller" and g.info.probes and all(p.kind in ("uprobe_entry",
+                                                                  "umulti_entry")
                                                    for p in g.info.probes):
         # at a function's first instruction the return address is at [sp] (the frame
         # pointer walk would skip the caller), as DTrace reads it on entry probes

@@ -26,6 +26,7 @@ from pydtrace.errors import DCompileError
 from pydtrace.lang import ast as A
 from pydtrace.sema.symbols import DynVar
 from pydtrace.sema.variables import value_size
+from pydtrace.types import model as T
 
 BPF_ANY = 0
 STACK_KEY_MAX = 64  # bigger keys are built in scratch slots of the state map
@@ -47,8 +48,13 @@ def key_fields(var: DynVar, strsize: int) -> list[tuple[int, int, str]]:
         parts.append((0, 8, "tid"))
         off = 8
     for kt in var.key_types or []:
-        size = (strsize + 7) & ~7 if kt.resolve().is_string else 8
-        parts.append((off, size, "string" if kt.resolve().is_string else "int"))
+        r = kt.resolve()
+        if isinstance(r, T.StructType):  # a struct or union key: a copy of its bytes
+            size, kind = (max(1, r.size) + 7) & ~7, "sou"
+        else:
+            size = (strsize + 7) & ~7 if r.is_string else 8
+            kind = "string" if r.is_string else "int"
+        parts.append((off, size, kind))
         off += size
     return parts
 
@@ -120,9 +126,28 @@ def build_key(g: ClauseGen, var: DynVar, node: A.Expr) -> int | tuple:
             em.emit(I.stx(O.DW, base, boff + off, r))
         elif kind == "int":
             em.emit(I.stx(O.DW, base, boff + off, compile_int(g, next(it))))
+        elif kind == "sou":
+            copy_sou_key(g, base, boff + off, next(it), fsize)
         else:
             copy_string(g, base, boff + off, next(it), fsize, pad=True)
     return arg
+
+
+def copy_sou_key(g: ClauseGen, base: int, off: int, node: A.Expr, size: int) -> None:
+    """A struct or union key: its bytes (zero-padded to ``size``) at base+off."""
+    from pydtrace.codegen.dstructs import address
+    from pydtrace.codegen.faults import fault_label
+    from pydtrace.codegen.subr_blocks import fault_addr
+
+    em = g.em
+    nbytes = max(1, g.an.type_of(node).resolve().size)
+    for pad in range(nbytes & ~7, size, 8):  # the tail past the last whole word
+        em.emit(I.st_imm(O.DW, base, off + pad, 0))
+    src = address(g, node)
+    dst = em.copy(base)
+    em.emit(I.add64_imm(dst, off))
+    got = em.call(H.PROBE_READ_KERNEL, [dst, ("imm", nbytes), src])
+    em.emit(I.jmp_imm(O.JSLT, got, 0, fault_label(g, 1, fault_addr(g, src))))
 
 
 def lookup(g: ClauseGen, var: DynVar, key) -> int:
@@ -276,11 +301,13 @@ def store_other(g: ClauseGen, n: A.Assign) -> int:
     key = None if var.scope == "this" else build_key(g, var, n.target)
     if var.type.resolve().is_string:
         return write_string(g, var, key, n.value)
-    value = compile_int(g, n.value)
-    if n.op != "=":
+    if n.op != "=":  # the target is read before the right operand is evaluated
         cur = current(g, var, key)
+        value = compile_int(g, n.value)
         emit_arith(g, n.op[:-1], cur, value, var.type, n)
         value = cur
+    else:
+        value = compile_int(g, n.value)
     value = g.em.copy(value)
     normalize(g, value, var.type)
     write_int(g, var, key, value)

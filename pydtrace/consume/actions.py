@@ -65,8 +65,8 @@ class AggOpAct:
 class SetoptAct:
     """A ``setopt()`` applied when the record is consumed."""
 
-    name: str
-    value: str | None
+    name: str | Field  # a Field: a string recorded at run time
+    value: str | Field | None
 
 
 @dataclass

@@ -196,12 +196,24 @@ class Printer:
             readers = [field_reader(f) for f in act.fields]
             return lambda mv: self.session.agg_op(act, [r(mv) for r in readers])
         if isinstance(act, C.SetoptAct):
-            return lambda mv: self.session.setopt(act.name, act.value)
+            if isinstance(act.name, str) and not isinstance(act.value, Field):
+                return lambda mv: self.session.setopt(act.name, act.value)
+            return self.setopt_action(act)
         if isinstance(act, C.TracememAct | C.FtruncateAct):
             from pydtrace.consume.subr_actions import consumer_action
 
             return consumer_action(self, act)
         raise TypeError(f"unknown action {act!r}")
+
+    def setopt_action(self, act: C.SetoptAct) -> Callable[[memoryview], None]:
+        """setopt() with strings recorded at run time."""
+        def reader(v):
+            if not isinstance(v, Field):
+                return lambda mv: v
+            read = field_reader(v)
+            return lambda mv: read(mv).decode("utf-8", "replace")
+        name, value = reader(act.name), reader(act.value)
+        return lambda mv: self.session.setopt(name(mv), value(mv))
 
     def printf_action(self, act: C.PrintfAct) -> Callable[[memoryview], None]:
         from pydtrace.output.printf import compile_printf

@@ -172,6 +172,10 @@ class Session:
 
             kw = {"expected_attach_type": KINDS[prog.kind].attach_type,
                   "attach_btf_id": prog.probes[0].data[1]}
+        elif prog.kind.startswith("umulti_"):  # pid probes on uprobe_multi links
+            from pydtrace.sys.syscall import BPF_TRACE_UPROBE_MULTI
+
+            kw = {"expected_attach_type": BPF_TRACE_UPROBE_MULTI}
         try:
             return self.stack.enter_context(Program.load(prog.prog_type, code, name=prog.name,
                                                          func_info=self.func_info(prog), **kw))
@@ -222,6 +226,14 @@ class Session:
             if prog.kind in ("begin", "end", "error"):
                 continue
             fd = self.progs[prog.name].fd
+            if prog.kind.startswith("umulti_"):  # many sites per link (providers.pid)
+                try:
+                    registry.provider(prog.probes[0].provider).attach_multi(
+                        prog.probes, fd, self.attach_stack)
+                except KernelError as exc:
+                    raise DTraceError(f"failed to enable '{prog.probes[0].fullname}': "
+                                      f"{exc.message}") from exc
+                continue
             for probe in prog.probes:
                 provider = registry.provider(probe.provider)
                 try:

@@ -20,8 +20,9 @@ def consumer_action(printer, act) -> Callable[[memoryview], None]:
         def tracemem(mv: memoryview) -> None:
             n = size
             if dyn is not None:
-                want = int.from_bytes(mv[dyn.offset:dyn.offset + 8], "little", signed=True)
-                n = max(0, min(size, want))
+                # as dt_consume: an unsigned count; 0 or more than nbytes prints nbytes
+                want = int.from_bytes(mv[dyn.offset:dyn.offset + 8], "little")
+                n = size if want == 0 or want > size else want
             session.write(R.format_tracemem(bytes(mv[start:start + n])))
         return tracemem
     return lambda mv: ftruncate(session)

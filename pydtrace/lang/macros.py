@@ -108,7 +108,7 @@ def _is_octal(digits: str) -> bool:
 
 _SIMPLE_ESCAPES = {
     "a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11,
-    "\\": 92, '"': 34, "'": 39, "?": 63,
+    "\\": 92, '"': 34,  # dtrace's stresc2chr: \' and \? keep their backslash
 }
 
 

@@ -110,7 +110,12 @@ class Parser:
         tok = self.peek(k)
         if tok.kind in SPECIFIER_KEYWORDS or tok.kind == T.TNAME:
             return True
-        return tok.kind == T.IDENT and tok.value in self.type_names
+        if tok.kind != T.IDENT:
+            return False
+        name = tok.value
+        if name.startswith("D`"):  # the D container's scope: D`uint64_t, D`my_t
+            name = name[2:]
+        return name in self.type_names
 
     # ------------------------------------------------------------ top level
 

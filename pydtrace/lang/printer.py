@@ -127,8 +127,8 @@ def _escape(data: bytes, quote: str) -> str:
     for b in data:
         if b in _ESCAPES:
             out.append(_ESCAPES[b])
-        elif b == ord(quote):
-            out.append("\\" + quote)
+        elif b == ord(quote):  # dtrace reads \' as two characters: octal for '
+            out.append("\\" + quote if quote == '"' else f"\\{b:03o}")
         elif 32 <= b < 127:
             out.append(chr(b))
         else:

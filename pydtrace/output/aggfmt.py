@@ -650,10 +650,11 @@ class _PrintaPlan:
                 comp = pf._compile_conv(_plain(item), _agg_argtype(d), self.opts)
                 self.aggconv[n] = (min(agg_i, len(self.descs) - 1), comp)
                 agg_i += 1
-            else:
-                t = ktypes[key_i] if key_i < len(ktypes) else ArgType("int", 8, True, "")
+            else:  # a ``*`` width/precision takes a key of its own first
+                k = key_i + (item.width == "*") + (item.prec == "*")
+                t = ktypes[k] if k < len(ktypes) else ArgType("int", 8, True, "")
                 self.keyconv[n] = pf._compile_conv(item, t, self.opts)
-                key_i += 1
+                key_i = k + 1
 
     def render(self, key: tuple, vals: Sequence[object], normals: Sequence[int],
                options: Mapping[str, object]) -> str:
@@ -671,12 +672,16 @@ class _PrintaPlan:
         return "".join(out)
 
     def _render_key(self, n: int, keys: object) -> str:
-        kv = next(keys, 0)  # type: ignore[call-overload]
-        if isinstance(kv, SymKey):
-            kv = kv.text
-        elif isinstance(kv, StackKey):
-            kv = list(kv.frames)
-        return _run(self.keyconv[n], [kv])
+        comp = self.keyconv[n]
+        kvs = []
+        for _ in range(comp.nvals):  # width/precision keys, then the value
+            kv = next(keys, 0)  # type: ignore[call-overload]
+            if isinstance(kv, SymKey):
+                kv = kv.text
+            elif isinstance(kv, StackKey):
+                kv = list(kv.frames)
+            kvs.append(kv)
+        return _run(comp, kvs)
 
     def _render_agg(self, n: int, vals: Sequence[object], normals: Sequence[int],
                     options: Mapping[str, object]) -> str:

@@ -448,6 +448,16 @@ def format_addr_default(v: int) -> str:
     return f"0x{to_unsigned(v, 8):x}"
 
 
+def format_kaddr(v: int) -> str:
+    """%a: a kernel address as ``module`symbol+0xoff`` (``0x<hex>`` if unknown)."""
+    from pydtrace.sys import kallsyms
+
+    try:
+        return kallsyms.frame(to_unsigned(v, 8))
+    except OSError:
+        return format_addr_default(v)
+
+
 # --------------------------------------------------------------------------
 # Compiling a conversion to a Python %-spec plus a value converter
 # --------------------------------------------------------------------------
@@ -522,7 +532,7 @@ def _string_converter(c: str, opts: Options) -> Callable[[object], object]:
         "s": as_bytes,
         "S": lambda v: escape_bytes(as_bytes(v)),
         "C": lambda v: escape_bytes(bytes([to_signed(v, 4) & 0xFF])),  # type: ignore[arg-type]
-        "a": lambda v: (opts.sym or format_addr_default)(v).encode(ENC, ERRS),  # type: ignore[arg-type]
+        "a": lambda v: (opts.sym or format_kaddr)(v).encode(ENC, ERRS),  # type: ignore[arg-type]
         "A": lambda v: (opts.usym or format_addr_default)(v).encode(ENC, ERRS),  # type: ignore[arg-type]
         "Y": lambda v: format_ymd(v).encode(),  # type: ignore[arg-type]
         "T": lambda v: format_rfc822(v).encode(),  # type: ignore[arg-type]

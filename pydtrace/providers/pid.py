@@ -29,9 +29,18 @@ are matched, as fasttrap creates its probes at compile time: a site the kernel
 refuses (x86 uprobes refuse lock-prefixed instructions, int3 ...) is a compile
 error (D_PROC_CREATEFAIL), except under a glob function or name, where the
 refused probes are left out. The events wait in the provider until attach takes them;
-``close()`` releases those never attached. A pid provider naming the tracer's
-own process is refused (D_PROC_DYN), and so is any user probe on a kernel
-without the uprobe PMU (D_PROC_NODEV).
+``close()`` releases those never attached.
+
+Probes matched by a glob function or name take another way when the kernel has
+uprobe_multi links (Linux 6.6+): nothing is opened at compile time, their kinds
+become ``umulti_*`` (programs loaded for BPF_TRACE_UPROBE_MULTI) and attach
+links every site of one (file, pid, entry/return) at once. Each uprobe perf
+event costs a grace period (~80 ms) to close, so ``pid$target:::entry`` (2600
+sites) took minutes to tear down; a link costs one. A refused site fails a
+whole link: refused sites are found by bisection (``link_sites``) and left out.
+
+A pid provider naming the tracer's own process is refused (D_PROC_DYN), and so
+is any user probe on a kernel without the uprobe PMU (D_PROC_NODEV).
 
 Limits: libraries dlopen()ed after the probes were created are not instrumented
 (``-x evaltime`` cannot help: the dynamic linker maps them later).
@@ -39,9 +48,11 @@ Limits: libraries dlopen()ed after the probes were created are not instrumented
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from contextlib import ExitStack
+from dataclasses import replace
 
 from pydtrace.errors import DCompileError
 from pydtrace.providers.base import Probe, Provider, glob_match, is_glob
@@ -181,6 +192,8 @@ class PidProvider(UprobeEvents, Provider):
         probes = pid_probes(pid, desc)
         if self.create:
             glob = is_glob(desc[2] or "*") or is_glob(desc[3] or "*")
+            if glob and multi_links():  # attached later, many sites per link
+                return [replace(p, kind=MULTI_KINDS[p.kind]) for p in probes]
             probes = [p for p in probes if self.create_probe(p, glob)]
         return probes
 
@@ -225,6 +238,99 @@ class PidProvider(UprobeEvents, Provider):
         event = stack.enter_context(self.take(probe_key(probe), path, offset, pid,
                                               retprobe=probe.kind == "uprobe_return"))
         stack.enter_context(Link.perf_event(prog_fd, event.fd, cookie=probe.id))
+
+    def attach_multi(self, probes: list[Probe], prog_fd: int, stack: ExitStack) -> None:
+        """Attaches a program's glob-matched probes (kinds ``umulti_*``) through
+        uprobe_multi links: one per (file, pid, return flag) when the kernel takes
+        every site; sites it refuses are found by bisection and left out."""
+        groups: dict[tuple[str, int, bool], list[tuple[int, int]]] = {}
+        for probe in probes:
+            path, offset, pid = probe.data[:3]
+            key = (path, pid, probe.kind == "umulti_return")
+            if probe.kind == "umulti_ret":  # entry-style uprobes on the return sites
+                groups.setdefault(key, []).extend((offset + site, site << 32 | probe.id)
+                                                  for site in probe.data[3])
+            else:
+                groups.setdefault(key, []).append((offset, probe.id))
+        for (path, pid, ret), sites in groups.items():
+            link_sites(prog_fd, path, pid, ret, sites, stack)
+
+
+MULTI_KINDS = {"uprobe_entry": "umulti_entry", "uprobe_offset": "umulti_offset",
+               "uprobe_ret": "umulti_ret", "uprobe_return": "umulti_return"}
+# errnos by which uprobe registration refuses one site (x86: ENOTSUPP for an instruction
+# it cannot single-step, EINVAL for an offset outside the file); others end the run
+SITE_ERRNOS = frozenset({ENOTSUPP, errno.EINVAL, errno.EOPNOTSUPP, errno.EIO, errno.EEXIST})
+
+
+def multi_links() -> bool:
+    """Whether glob-matched pid probes attach through uprobe_multi links (Linux 6.6+);
+    ``PYDTRACE_UPROBE_MULTI=0`` keeps them on perf events (for comparisons)."""
+    if os.environ.get("PYDTRACE_UPROBE_MULTI") == "0":
+        return False
+    from pydtrace.sys.features import have_uprobe_multi
+
+    return bool(have_uprobe_multi())
+
+
+def link_sites(prog_fd: int, path: str, pid: int, ret: bool, sites: list[tuple[int, int]],
+               stack: ExitStack) -> list[tuple[int, int]]:
+    """Links (offset, cookie) sites of one file; returns the sites the kernel refused.
+
+    One refused site fails a whole link, and each failed try costs a grace period
+    (~65 ms), so sites whose first bytes the kernel is known to refuse (x86 lock and
+    segment prefixes, int3) are tried apart; any other refusal is found by bisection.
+    """
+    from pydtrace.errors import KernelError
+    from pydtrace.sys.links import Link
+
+    suspect = suspect_sites(path, [off for off, _ in sites])
+    todo = [part for part in ([s for s in sites if s[0] in suspect],
+                              [s for s in sites if s[0] not in suspect]) if part]
+    refused = []
+    while todo:
+        part = todo.pop()
+        try:
+            stack.enter_context(Link.uprobe_multi(prog_fd, path, [s[0] for s in part],
+                                                  [s[1] for s in part], pid=pid,
+                                                  retprobe=ret))
+        except KernelError as exc:
+            if exc.errno not in SITE_ERRNOS:
+                raise
+            if len(part) == 1:
+                refused.append(part[0])
+                continue
+            half = len(part) // 2
+            todo += [part[half:], part[:half]]
+    return refused
+
+
+# legacy prefixes x86 uprobes refuse (lock, es/cs/ss/ds) or skip over (the others)
+BAD_PREFIXES = frozenset({0xF0, 0x26, 0x2E, 0x36, 0x3E})
+PREFIXES = frozenset({0x66, 0x67, 0xF2, 0xF3, 0x64, 0x65}) | BAD_PREFIXES
+
+
+def suspect_sites(path: str, offsets: list[int]) -> set[int]:
+    """File offsets whose instruction x86 uprobes will likely refuse (a hint only)."""
+    if os.uname().machine != "x86_64":
+        return set()
+    from pydtrace.elf import ElfError, open_elf
+
+    try:
+        data = open_elf(path).data
+    except (ElfError, OSError):
+        return set()
+    out = set()
+    for off in offsets:
+        code = bytes(data[off:off + 15])
+        i = 0
+        while i < len(code) and code[i] in PREFIXES:
+            if code[i] in BAD_PREFIXES:
+                out.add(off)
+            i += 1
+        if i < len(code) and code[i] == 0xCC:  # int3
+            out.add(off)
+    return out
 
 
 def function_code(elf, sym) -> bytes | None:

@@ -16,6 +16,7 @@ PROVIDERS = {
     "proc": ("pydtrace.providers.proc", "ProcProvider"),
     "sched": ("pydtrace.providers.sched", "SchedProvider"),
     "io": ("pydtrace.providers.io", "IoProvider"),
+    "lockstat": ("pydtrace.providers.lockstat", "LockstatProvider"),
     # user space: pidPID and PROVIDERpid / PROVIDER* (USDT) are matched by these two
     "pid": ("pydtrace.providers.pid", "PidProvider"),
     "usdt": ("pydtrace.providers.usdt", "UsdtProvider"),

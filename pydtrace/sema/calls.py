@@ -161,11 +161,11 @@ def check_agg_action(ck: Checker, n: A.Call) -> T.DType:
 
 def check_setopt(ck: Checker, n: A.Call) -> T.DType:
     arg_count(n, 1, 2)
-    for i, a in enumerate(n.args):
-        if not isinstance(a, A.StrLit):
-            raise fail("D_PROTO_ARG", f"setopt( ) argument #{i + 1} must be a string "
-                       "constant", a)
-        ck.expr(a)
+    for i, a in enumerate(n.args):  # any string: recorded, applied by the consumer
+        if not ck.expr(a).resolve().is_string:
+            raise fail("D_PROTO_ARG", f"setopt( ) argument #{i + 1} is incompatible with "
+                       "prototype:\n\tprototype: string\n\t argument: "
+                       f"{ck.expr(a)}", a)
     return T.VOID
 
 

@@ -202,7 +202,7 @@ class Checker(VariablesMixin, MemoryMixin):
             return self.string
         if isinstance(r, T.IntType | T.EnumType):
             return t
-        if r.is_pointer:
+        if r.is_pointer or isinstance(r, T.StructType):  # a struct or union: its bytes
             return t
         raise DCompileError("D_KEY_TYPE", f"invalid key type: {t}")
 
@@ -237,7 +237,8 @@ class Checker(VariablesMixin, MemoryMixin):
 
     def e_CharLit(self, n: A.CharLit) -> T.DType:
         self.an.consts[n] = n.value
-        return T.INT
+        # typed as a hex integer constant: 'abcdefgh' is a long, not an int
+        return int_literal_type(A.IntLit(n.value, hex(n.value)))
 
     def e_StrLit(self, n: A.StrLit) -> T.DType:
         return self.string
@@ -404,8 +405,14 @@ class Checker(VariablesMixin, MemoryMixin):
                       "aggregating function", n)
         vt = self.expr(n.value)
         if isinstance(n.target, A.Ident):
-            return self.assign_ident(n, n.target, vt)
-        return self.assign_other(n, vt)
+            t = self.assign_ident(n, n.target, vt)
+        else:
+            t = self.assign_other(n, vt)
+        if isinstance(n.value, A.Xlate):  # s = xlate<struct T>(x): member by member
+            from pydtrace.sema.xlateassign import expand_xlate_assign
+
+            expand_xlate_assign(self, n, t)
+        return t
 
     def assign_ident(self, n: A.Assign, target: A.Ident, vt: T.DType) -> T.DType:
         syms = self.an.symbols
@@ -507,6 +514,10 @@ class Checker(VariablesMixin, MemoryMixin):
             return target
         if tr.is_string and (sr.is_string or sr.is_pointer or isinstance(sr, T.ArrayType)):
             return self.string
+        if isinstance(tr, T.StructType) and (tr is sr or isinstance(sr, T.StructType) and (
+                tr.kind, tr.name) == (sr.kind, sr.name) and tr.name):
+            self.an.rewrites[n] = n.operand  # a cast to the same struct type is no change
+            return target
         if not (tr.is_scalar and sr.is_scalar):
             raise err("D_CAST_INVAL", f'invalid cast expression: "{src}" to "{target}"', n)
         c = self.const(n.operand)

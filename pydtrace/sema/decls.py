@@ -33,6 +33,13 @@ def decl_words_error(spec: A.TypeSpec) -> DCompileError:
     if "long" in words and set(words) - ints - {"float", "double"}:
         return DCompileError("D_DECL_LONGINT", "invalid type declaration: long and long long "
                              "may only be used with integer or floating-point type", line)
+    if size == {"short", "long"} and words.count("short") == 1 and words.count("long") <= 2 \
+            and len(set(words) - {"short", "long", "int"} - sign) == 0 and len(sign) <= 1:
+        # dt_decl_type: both attributes pass; the name it builds is no type
+        base = ["int"] if "int" in words else []
+        name = " ".join([*sign, "short", *["long"] * words.count("long"), *base])
+        return DCompileError("D_UNKNOWN", f"failed to resolve type {name} : Unknown type name",
+                             line)
     return DCompileError("D_DECL_COMBO", "invalid type combination", line)
 
 
@@ -47,9 +54,13 @@ def resolve_spec(ck: Checker, spec: A.TypeSpec) -> T.DType:
         name = spec.name or ""
         if name in syms.typedefs:
             return syms.typedefs[name]
-        from pydtrace.sema.kernel import lookup_typedef  # D library, then kernel BTF
+        from pydtrace.sema.kernel import kernel_typedef, lookup_typedef  # D library, BTF
 
-        found = lookup_typedef(ck, name)
+        if "`" in name:  # D`t: the D container's types; mod`t and `t: the kernel's
+            module, _, base = name.rpartition("`")
+            found = lookup_typedef(ck, base) if module == "D" else kernel_typedef(base)
+        else:
+            found = lookup_typedef(ck, name)
         if found is not None:
             return found
         raise DCompileError("D_TYPE_ERR", f"failed to resolve type {name}", spec.line or None)
@@ -95,6 +106,13 @@ def layout_members(ck: Checker, sou: T.StructType, members: list[A.Member]) -> N
     names: set[str] = set()
     for m in members:
         mt = resolve_type_name(ck, m.type)
+        mr = mt.resolve()
+        if isinstance(mr, T.StructType | T.EnumType) and not getattr(mr, "complete", True):
+            raise DCompileError("D_DECL_INCOMPLETE", f"incomplete struct/union/enum {mt}: "
+                                f"{m.name}", m.line or None)  # a forward declaration
+        if isinstance(mr, T.VoidType | T.FunctionType):  # dt_decl_member: a size of 0
+            raise DCompileError("D_DECL_VOIDOBJ", f"cannot have void member: {m.name}",
+                                m.line or None)
         bits = member_bits(ck, m, mt) if m.bits is not None else None
         if m.name and m.name in names:  # ctf_add_member: ECTF_DUPMEMBER
             raise DCompileError("D_UNKNOWN", f"failed to define member '{m.name}': "

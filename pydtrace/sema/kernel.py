@@ -35,6 +35,7 @@ DLIB_PATTERNS = (
     (re.compile(r"SIG[A-Z0-9]+"), "signal"),
     (re.compile(r"B_[A-Z]+"), "io"),
     (re.compile(r"R_[A-Z0-9_]+"), "regs"),
+    (re.compile(r"DTRACEFLT_[A-Z]+"), "faults"),
 )
 
 
@@ -174,6 +175,9 @@ def declare_item(ck: Checker, item: A.InlineDecl | A.TranslatorDecl) -> None:
         from pydtrace.sema.undef import check_inline_args
 
         check_inline_args(item)
+        from pydtrace.sema.inlinedefs import check_inline_definition
+
+        check_inline_definition(ck, item, t)
         if item.name in ck.an.inlines:
             raise err("D_DECL_IDRED", f"identifier redeclared: {item.name}", item)
         ck.an.inlines[item.name] = (t, item)

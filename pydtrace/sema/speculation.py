@@ -70,11 +70,13 @@ def check_clause_rules(clause: A.Clause) -> None:
         if not (isinstance(s, A.ExprStmt) and isinstance(s.expr, A.Call)):
             continue
         name = s.expr.name
-        if name in ("commit", "discard"):
+        if name == "discard":  # neither limited by nor limiting the others
+            continue
+        if name == "commit":
             if commit:
-                raise fail("D_COMM_COMM", f"{name}( ) may not follow commit( )", s)
+                raise fail("D_COMM_COMM", "commit( ) may not follow commit( )", s)
             if datarec:
-                raise fail("D_COMM_DREC", f"{name}( ) may not follow data-recording "
+                raise fail("D_COMM_DREC", "commit( ) may not follow data-recording "
                            "action(s)", s)
             commit = True
             continue

@@ -153,7 +153,8 @@ class VariablesMixin:
         for k in n.keys:
             t = self.expr(k)
             r = t.resolve()
-            if isinstance(r, T.VoidType) or not (r.is_scalar or r.is_string):
+            if isinstance(r, T.VoidType) or not (r.is_scalar or r.is_string
+                                                  or isinstance(r, T.StructType)):
                 raise fail("D_KEY_TYPE", f"{t} expression may not be used as array index: "
                            f"key #{len(keys) + 1}", k)
             keys.append(self.key_type(t))

@@ -99,10 +99,16 @@ class _LinkTracing(ctypes.Structure):
     _fields_ = [("target_btf_id", u32), ("cookie", u64)]
 
 
+class _LinkUprobeMulti(ctypes.Structure):
+    _fields_ = [("path", u64), ("offsets", u64), ("ref_ctr_offsets", u64), ("cookies", u64),
+                ("cnt", u32), ("flags", u32), ("pid", u32)]
+
+
 class _LinkTarget(ctypes.Union):
     _fields_ = [
         ("target_btf_id", u32), ("perf_event", _LinkPerfEvent),
         ("kprobe_multi", _LinkKprobeMulti), ("tracing", _LinkTracing),
+        ("uprobe_multi", _LinkUprobeMulti),
     ]
 
 

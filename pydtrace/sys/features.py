@@ -116,6 +116,19 @@ def have_uprobes() -> Feature:
 
 
 @functools.cache
+def have_uprobe_multi() -> Feature:
+    """uprobe_multi links (Linux 6.6+): a link on ``/`` (not a regular file) is refused
+    with EBADF only by kernels that know the attach type; nothing gets registered."""
+    try:
+        with Program.load(sc.BPF_PROG_TYPE_KPROBE, RETURN_0, name="probe", log_level=0,
+                          expected_attach_type=sc.BPF_TRACE_UPROBE_MULTI) as prog:
+            Link.uprobe_multi(prog.fd, "/", [0], [0]).close()
+    except KernelError as e:
+        return Feature.OK if e.errno == errno.EBADF else _verdict(e)
+    return Feature.INCONCLUSIVE
+
+
+@functools.cache
 def have_fentry() -> Feature:
     """fentry programs: load one on ``bpf_fentry_test1`` and attach it for a moment.
 

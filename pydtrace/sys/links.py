@@ -69,6 +69,28 @@ class Link(FdOwner):
         fd = sc.bpf(sc.BPF_LINK_CREATE, attr, ctypes.sizeof(attr))
         return cls(fd, f"tracing prog fd {prog_fd}")
 
+    @classmethod
+    def uprobe_multi(cls, prog_fd: int, path: str, offsets: list[int], cookies: list[int],
+                     pid: int = 0, retprobe: bool = False) -> Link:
+        """Many uprobes on one file in one link (BPF_TRACE_UPROBE_MULTI, Linux 6.6+).
+
+        The program must be a kprobe program loaded with expected_attach_type
+        BPF_TRACE_UPROBE_MULTI; ``pid`` (0: every process) filters; one refused site
+        fails the whole link. Registration and teardown wait one grace period per link,
+        not per site as uprobe perf events do.
+        """
+        cnt = len(offsets)
+        name = ctypes.create_string_buffer(path.encode())
+        offs = (ctypes.c_uint64 * cnt)(*offsets)
+        cooks = (ctypes.c_uint64 * cnt)(*cookies)
+        attr = A.LinkCreateAttr(prog_fd=prog_fd, attach_type=sc.BPF_TRACE_UPROBE_MULTI)
+        um = attr.uprobe_multi
+        um.path, um.offsets, um.cookies = A.addr(name), A.addr(offs), A.addr(cooks)
+        um.cnt, um.pid = cnt, max(pid, 0)
+        um.flags = sc.BPF_F_UPROBE_MULTI_RETURN if retprobe else 0
+        fd = sc.bpf(sc.BPF_LINK_CREATE, attr, ctypes.sizeof(attr))
+        return cls(fd, f"uprobe_multi {path} ({cnt} sites)")
+
 
     def __repr__(self) -> str:
         return f"Link(fd={self.fd}, {self.desc})"

@@ -191,6 +191,11 @@ BPF_SK_REUSEPORT_SELECT_OR_MIGRATE = 40
 BPF_PERF_EVENT = 41
 BPF_TRACE_KPROBE_MULTI = 42
 BPF_LSM_CGROUP = 43
+BPF_STRUCT_OPS = 44
+BPF_NETFILTER = 45
+BPF_TCX_INGRESS = 46
+BPF_TCX_EGRESS = 47
+BPF_TRACE_UPROBE_MULTI = 48  # Linux 6.6+
 
 # --- enum bpf_link_type -----------------------------------------------------------------------
 BPF_LINK_TYPE_UNSPEC = 0
@@ -213,6 +218,7 @@ BPF_F_NO_PREALLOC = 1 << 0
 BPF_F_RDONLY = 1 << 3
 BPF_F_WRONLY = 1 << 4
 BPF_F_RDONLY_PROG = 1 << 7
+BPF_F_UPROBE_MULTI_RETURN = 1 << 0  # link_create.uprobe_multi.flags
 BPF_F_WRONLY_PROG = 1 << 8
 BPF_F_MMAPABLE = 1 << 10
 BPF_F_TEST_RUN_ON_CPU = 1 << 0

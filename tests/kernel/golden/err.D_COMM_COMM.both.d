@@ -1,1 +1,1 @@
-BEGIN { commit(1); discard(1); }
+BEGIN { commit(1); commit(2); }
