@@ -277,7 +277,9 @@ def rate_to_ns(text: str) -> int:
 
 
 def parse_bool(text: str | None) -> bool:
-    """A runtime boolean: no value or a yes-word sets; an empty value or a no-word unsets."""
+    """A runtime boolean (dt_opt_runtime): no value, a yes-word or any number sets
+    (dtrace stores the number and tests it against "unset", so ``aggpack=0`` and
+    ``quiet=0`` set too); an empty value or a no-word (any case) unsets."""
     if text is None:
         return True
     word = text.lower()
@@ -286,9 +288,9 @@ def parse_bool(text: str | None) -> bool:
     if word in _FALSE_WORDS or word == "":
         return False
     parsed = _strtoull(text)
-    if parsed is None or parsed[1]:
+    if parsed is None or parsed[1] or parsed[0] > INT64_MAX:
         raise ValueError(f"invalid boolean: {text!r}")
-    return parsed[0] != 0
+    return True
 
 
 def format_size(nbytes: int) -> str:
@@ -352,6 +354,21 @@ def _parse_string(spec: OptionSpec, text: str | None) -> str:
     return text
 
 
+COMPILER_VERSION = (2, 0, 0)  # "Oracle D 2.0" (dtrace -V)
+
+
+def _version_problem(text: str) -> str | None:
+    """dt_opt_version's complaint about -x version=TEXT (None: acceptable)."""
+    if not _is_version(text):
+        return "Version is not properly formatted or is too large"
+    parts = [int(p) for p in text.split(".")] + [0]
+    if parts[0] > 255 or parts[1] > 4095 or parts[2] > 4095:
+        return "Version is not properly formatted or is too large"
+    if tuple(parts[:3]) > COMPILER_VERSION:
+        return "Requested version is not supported by compiler"
+    return None
+
+
 def _is_version(text: str) -> bool:
     parts = text.split(".")
     return 2 <= len(parts) <= 3 and all(p.isdigit() and p.isascii() for p in parts)
@@ -404,6 +421,8 @@ class Options:
             label = f"{source} {name}"
         if spec is None:
             raise OptionError(label, name, INVALID_NAME)
+        if name == "version" and value is not None and _version_problem(value):
+            raise OptionError(label, name, _version_problem(value))
         try:
             parsed = _parse_value(spec, value)
         except ValueError:

@@ -25,7 +25,9 @@ PROVIDER_ATTRS = {  # provider -> (identifier names, data semantics, dependency 
 }
 DEFAULT_ATTRS = ("Private", "Private", "Unknown")  # sdt, rawtp, USDT providers
 # dtrace -lv "Argument Attributes" where a provider rates its arguments above Private
-ARG_ATTRS = {"lockstat": ("Evolving", "Evolving", "ISA")}
+# (sched, proc and io share the SDT providers' stable attribute table)
+ARG_ATTRS = {"lockstat": ("Evolving", "Evolving", "ISA"), "sched": ("Evolving", "Evolving", "ISA"),
+             "proc": ("Evolving", "Evolving", "ISA"), "io": ("Evolving", "Evolving", "ISA")}
 STATEMENT_ATTRS = ("Stable", "Stable", "Common")
 
 

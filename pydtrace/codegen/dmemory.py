@@ -142,6 +142,10 @@ def load(g: ClauseGen, loc: Loc, t: T.DType, node: A.Node) -> int:
     if not loc.direct:
         if not (loc.userland or loc.kernel):
             scratch_read_check(g, loc, size)
+            if "global_addr" in g.an.uses:  # a pointer into a D global (codegen.gmemory)
+                from pydtrace.codegen.gmemory import read_check_loc
+
+                read_check_loc(g, loc.base, loc.off, size)
         off = read_memory(g, loc.base, loc.off, size, loc.userland)
         base = R10
     if not loc.bits:

@@ -59,6 +59,10 @@ def compile_int(g: ClauseGen, node: A.Expr) -> int:
 
 def lower_ident(g: ClauseGen, n: A.Ident) -> int:
     var = g.an.symbols.globals.get(n.name)
+    if var is not None and isinstance(var.type.resolve(), T.ArrayType):
+        from pydtrace.codegen.gmemory import array_address
+
+        return array_address(g, var.offset)  # an array decays to a pointer
     if var is not None:
         return load_global(g, var.offset, var.type)
     return load_builtin(g, n.name, n)
@@ -109,10 +113,8 @@ def load_builtin(g: ClauseGen, name: str, node: A.Node) -> int:
         else:
             em.emit(I.mov32(r, r))
         return r
-    if name == "timestamp":
+    if name in ("timestamp", "vtimestamp"):  # both read once per probe firing
         return load_state(g, STATE_TS)
-    if name == "vtimestamp":
-        return em.call(H.KTIME_GET_NS)
     if name == "walltimestamp":
         return walltime(g, em.call(H.KTIME_GET_NS))
     if name == "cpu":
@@ -160,6 +162,12 @@ def lower_unary(g: ClauseGen, n: A.Unary) -> int:
 
         return lower_deref(g, n)
     if n.op == "&":  # sema.kernel.kernel_lvalue: an object in kernel memory
+        from pydtrace.sema.gaddr import global_lvalue
+
+        if global_lvalue(g.an, n.operand):  # inside a D global (codegen.gmemory)
+            from pydtrace.codegen.gmemory import address_of_global
+
+            return address_of_global(g, n.operand)
         from pydtrace.codegen.kernel import address_of
 
         return address_of(g, n.operand)
@@ -414,3 +422,18 @@ LOWER = {
     A.SelfVar: lower_self, A.ThisVar: lower_this, A.MemberRef: lower_member,
     A.ExternIdent: lower_extern, A.Call: lower_call,
 }
+
+
+def lower_userword(g: ClauseGen, n) -> int:  # sema.userword.UserWord (D library translators)
+    from pydtrace.codegen.kernel import user_word
+
+    return user_word(g, n)
+
+
+def _register_internal() -> None:
+    from pydtrace.sema.userword import UserWord
+
+    LOWER[UserWord] = lower_userword
+
+
+_register_internal()

@@ -203,7 +203,9 @@ def string_from(g: ClauseGen, node: A.Expr) -> int | None:
         src = node
     st = g.an.type_of(src).resolve()
     if isinstance(st, T.ArrayType):
-        addr = address_of(g, src) if is_memory(g, src) else None
+        from pydtrace.codegen.gmemory import d_array_address
+
+        addr = address_of(g, src) if is_memory(g, src) else d_array_address(g, src)
         if addr is None:
             return None
     elif st.is_pointer or st.is_integer:
@@ -270,6 +272,7 @@ def load_builtin(g: ClauseGen, name: str, node: A.Node) -> int:
 # probe's registers and need no skip.
 RAW_TP_KINDS = frozenset({"rawtp", "lockstat", "sys_enter", "sys_exit"})
 RAW_TP_FRAMES = 3
+NO_SITE_SKIP = 0xFF  # the largest BPF_F_SKIP_FIELD value
 
 
 def stack_skip(g: ClauseGen) -> int:
@@ -277,6 +280,10 @@ def stack_skip(g: ClauseGen) -> int:
     probes = g.info.probes or ()
     if probes and all(getattr(p, "kind", None) in RAW_TP_KINDS for p in probes):
         return RAW_TP_FRAMES
+    if probes and all(getattr(p, "kind", None) in ("begin", "end") for p in probes):
+        # no traced site, only dtrace's own BPF_PROG_TEST_RUN call: skipping every
+        # frame gives an empty stack (zeroed buffer), stackdepth 0 and caller 0
+        return NO_SITE_SKIP
     return 0
 
 
@@ -304,8 +311,9 @@ def lower_call(g: ClauseGen, n: A.Call) -> int:
         nframes = stack_frames(g, n)
         keys.add(nframes)
         g.an.stack_key_frames = keys  # type: ignore[attr-defined]  # sizes the stack map
+        skip = stack_skip(g) if stack_skip(g) != NO_SITE_SKIP else 0
         sid = em.call(H.GET_STACKID, [ctx_reg(g), ("map", STACK_MAP),
-                                      ("imm", BPF_F_REUSE_STACKID | stack_skip(g))])
+                                      ("imm", BPF_F_REUSE_STACKID | skip)])
         # key = nframes << 32 | (u32)id: stack(3) and stack(5) keys print 3 and 5 frames
         em.emit(I.mov32(sid, sid))
         hi = em.vreg()
@@ -407,6 +415,21 @@ def psargs(g: ClauseGen, node) -> int:
         em.label(skip)
     em.label(done)
     return buf
+
+
+def user_word(g: ClauseGen, node) -> int:
+    """``__uword(addr)``: 8 bytes of the current process's memory, 0 if unreadable
+    (the helper zeroes the destination on failure; no fault is raised)."""
+    from pydtrace.codegen.expr import compile_int
+
+    em = g.em
+    addr = compile_int(g, node.addr)
+    slot = em.stack_alloc(8)
+    em.emit(I.st_imm(O.DW, 10, slot, 0))
+    em.call_void(H.PROBE_READ_USER, [("fp", slot), ("imm", 8), addr])
+    out = em.vreg()
+    em.emit(I.ldx(O.DW, out, 10, slot))
+    return out
 
 
 def uses_ctx(node) -> bool:

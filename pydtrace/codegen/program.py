@@ -183,9 +183,10 @@ class ProgramBuilder:
         kind = probes[0].kind
         labels = [f"c{e}" for e in epids]
         name = f"dt_{kind}_{probes[0].id}"
-        items = trampoline(kind, probes[0].id, labels, use_ts="timestamp" in self.an.uses,
+        use_ts = bool({"timestamp", "vtimestamp"} & self.an.uses)
+        items = trampoline(kind, probes[0].id, labels, use_ts=use_ts,
                            probes=probes, prog_name=name, cpu=self.options["cpu"],
-                           subject=self.subject)
+                           subject=self.subject, use_errno="errno" in self.an.uses)
         if not self.uses_args():
             items = [i for i in items if not zeroes_an_arg(i)]
         if KINDS[kind].select is not None:

@@ -89,7 +89,7 @@ def string_ptr(g: ClauseGen, node: A.Expr) -> int:
         return reg
     if isinstance(node, A.Ident):
         var = g.an.symbols.globals.get(node.name)
-        if var is not None:
+        if var is not None and not var.type.resolve().is_pointer:  # char *p: read at p
             from pydtrace.codegen.nullstr import checked
 
             reg = em.vreg()

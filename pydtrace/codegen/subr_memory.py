@@ -117,6 +117,13 @@ def scratch_dest(g: ClauseGen, ptr: int, size: int, const_size: int | None) -> i
     lo = STATE_SCRATCH + g.an.symbols.this_size
     hi = lo + g.scratch_next * g.slot_size
     ptr = as_scalar(g, ptr)
+    out = done = None
+    if const_size is not None and "global_addr" in g.an.uses:  # into a D global?
+        from pydtrace.codegen.gmemory import global_dest
+
+        out, done, outside = em.vreg(), em.new_label("gdst"), em.new_label("ngdst")
+        global_dest(g, ptr, const_size, 1, out, done, outside)
+        em.label(outside)
     off = em.copy(ptr)
     em.emit(I.alu64_reg(O.SUB, off, as_scalar(g, STATE_REG)))
     within_allocation(g, off, size, const_size, ptr)
@@ -130,7 +137,11 @@ def scratch_dest(g: ClauseGen, ptr: int, size: int, const_size: int | None) -> i
         fault_if(g, O.JGT, size, g.slot_size, FAULT_BADADDR, ptr)
     dst = em.copy(STATE_REG)
     em.emit(I.alu64_reg(O.ADD, dst, off))
-    return dst
+    if out is None:
+        return dst
+    em.emit(I.mov64(out, dst))
+    em.label(done)
+    return out
 
 
 def within_allocation(g: ClauseGen, off: int, size: int, const_size: int | None,

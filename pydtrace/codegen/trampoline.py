@@ -315,7 +315,8 @@ def _lockstat_fill(out: list[Item], probes: list) -> None:
 
 def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
                use_ts: bool, probes: list | None = None, prog_name: str = "",
-               cpu: int | None = None, subject: bool = False) -> list[Item]:
+               cpu: int | None = None, subject: bool = False,
+               use_errno: bool = False) -> list[Item]:
     """``cpu`` (``-x cpu=N``): probes other than BEGIN/END fire only on CPU N.
     ``subject``: store the probe's subject task in the state (codegen.subject)."""
     k = KINDS[kind]
@@ -348,6 +349,8 @@ def trampoline(kind: str, probe_id: int, clause_labels: list[str], *,
         out.append(I.stx(O.W, O.R7, STATE_PROBE_ID, O.R8))
     else:
         out.append(I.st_imm(O.W, O.R7, STATE_PROBE_ID, probe_id))
+    if use_errno:  # errno is 0 but in a failed system call's return (fill_args sets it)
+        out.append(I.st_imm(O.DW, O.R7, STATE_ERRNO, 0))
     if k.fill_probes is not None:
         k.fill_probes(out, probes or [])
     elif k.fill_args is not None:

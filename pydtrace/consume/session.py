@@ -15,6 +15,8 @@ from contextlib import ExitStack
 from typing import IO
 
 from pydtrace.codegen.layout import (
+    ACTIVE,
+    GLOBAL_ACTIVITY,
     GLOBAL_WALLOFF,
     STATE_AGGDROPS,
     STATE_DROPS,
@@ -195,9 +197,15 @@ class Session:
         self.set_walltime_offset()
         with self.signals():
             self.fire("begin")
+            # probes are enabled before BEGIN's records are consumed, as in DTrace: a
+            # system() in BEGIN runs a command the other probes see
+            attached = self.begin_active()
+            if attached:
+                self.attach(registry)
             self.drain()
             if not self.exiting:
-                self.attach(registry)
+                if not attached:
+                    self.attach(registry)
                 if on_go:
                     on_go()
                 self.loop()
@@ -206,6 +214,11 @@ class Session:
             self.drain()
         self.finish()
         return self.exit_status
+
+    def begin_active(self) -> bool:
+        """False when BEGIN called exit() (the in-kernel activity is DRAINING)."""
+        value = self.maps["globals"].lookup(b"\0\0\0\0") or b""
+        return int.from_bytes(value[GLOBAL_ACTIVITY:GLOBAL_ACTIVITY + 8], "little") == ACTIVE
 
     def set_walltime_offset(self) -> None:
         offset = time.clock_gettime_ns(time.CLOCK_REALTIME) - \

@@ -1,5 +1,6 @@
 /*
- * signal.d: the SIG* signal numbers of Linux (pydtrace D library).
+ * signal.d: the SIG* signal numbers of Linux and the CLD_* SIGCHLD codes
+ * (proc:::exit's args[0]) (pydtrace D library).
  * Parsed only when a script names one of them.
  */
 
@@ -39,3 +40,10 @@ inline int SIGPWR = 30;
 inline int SIGSYS = 31;
 inline int SIGRTMIN = 34;
 inline int SIGRTMAX = 64;
+
+inline int CLD_EXITED = 1;
+inline int CLD_KILLED = 2;
+inline int CLD_DUMPED = 3;
+inline int CLD_TRAPPED = 4;
+inline int CLD_STOPPED = 5;
+inline int CLD_CONTINUED = 6;

@@ -309,6 +309,14 @@ class Lexer:
         """A probe description, or the keyword / type name starting a declaration."""
         if word in T.OUTER_KEYWORDS:
             return self._decl_start(word, word)
+        if self.kind == "s" and "`" in word and ":" not in word:  # D`long x; D`my_t *p;
+            star = word.find("*")
+            head = word[:star] if star > 0 else word
+            kw = scoped_keyword(head)
+            if kw is not None:
+                return self._decl_start(kw, head)
+            if head.startswith("D`") and head[2:] in self.type_names:
+                return self._decl_start(T.TNAME, head)
         if self.kind == "s" and not (set(word) & _PSPEC_ONLY_CHARS) \
                 and word not in _RESERVED_PSPECS:
             star = word.find("*")
@@ -351,6 +359,10 @@ class Lexer:
         self.pos += len(word)
         if word in T.KEYWORDS and not after_member:
             return self._tok(word, word, word)
+        if "`" in word and not after_member:
+            kw = scoped_keyword(word)
+            if kw is not None:
+                return self._tok(kw, word, kw)
         return self._tok(T.IDENT, word, word)
 
     def _agg_token(self) -> Token:
@@ -481,6 +493,25 @@ def _string_end(text: str, start: int, quote: str) -> int:
 def _c_string(data: bytes) -> bytes:
     """D string constants are C strings: an embedded NUL ends them."""
     return data.split(b"\0", 1)[0]
+
+
+def scoped_keyword(word: str) -> str | None:
+    """The type keyword of ``D`int``, ``C`long``, ``vmlinux`char`` (dtrace looks a
+    scoped name up as a type first, and the D and C containers and the kernel's
+    types hold the built-in integer types); None for anything else. ```int`` (no
+    module) is not a type in dtrace either: it stays an identifier."""
+    module, tick, base = word.rpartition("`")
+    if not tick or not module or "`" in module or base not in T.BUILTIN_TYPE_WORDS:
+        return None
+    if module in ("D", "C"):
+        return base
+    if base == "string":  # only the D containers have string
+        return None
+    if module == "vmlinux":
+        return base
+    import os
+
+    return base if os.path.exists(f"/sys/kernel/btf/{module}") else None
 
 
 def tokenize(text: str, macros: mac.MacroEnv | None = None, kind: str = "s",

@@ -38,6 +38,16 @@ PROBE_ID_MAX = 0xFFFFFFFF
 _ID_FORBIDDEN = {"P": "providers", "m": "modules", "f": "functions"}
 
 
+def kernel_type_name(name: str) -> bool:
+    """Is ``name`` a kernel typedef (BTF)? Asked only for module-scoped names."""
+    from pydtrace.btf import reader as R
+
+    try:
+        return R.find_type(name, (R.TYPEDEF,)) is not None
+    except (OSError, ValueError):
+        return False
+
+
 def parse_program(text: str, *, macros: MacroEnv | None = None, kind: str = "s",
                   type_names: set[str] | None = None, allow_empty: bool = False) -> A.Program:
     """Parse D source given to dtrace(1) as ``kind``.
@@ -115,6 +125,8 @@ class Parser:
         name = tok.value
         if name.startswith("D`"):  # the D container's scope: D`uint64_t, D`my_t
             name = name[2:]
+        elif "`" in name and not name.startswith("`"):  # vmlinux`u64: a kernel type
+            return kernel_type_name(name.rpartition("`")[2])
         return name in self.type_names
 
     # ------------------------------------------------------------ top level

@@ -100,6 +100,11 @@ class Checker(VariablesMixin, MemoryMixin):
 
         return check_psargs(self, n)
 
+    def e_UserWord(self, n) -> T.DType:  # __uword() in a D library translator (sema.userword)
+        from pydtrace.sema.userword import check_userword
+
+        return check_userword(self, n)
+
     def check_clause(self, clause: A.Clause) -> None:
         from pydtrace.sema.speculation import check_clause_rules, uses_speculation
 
@@ -246,6 +251,8 @@ class Checker(VariablesMixin, MemoryMixin):
     def e_Ident(self, n: A.Ident) -> T.DType:
         syms = self.an.symbols
         if n.name in syms.globals:
+            if isinstance(syms.globals[n.name].type.resolve(), T.ArrayType):
+                self.an.uses.add("global_addr")  # may decay to a pointer (codegen.gmemory)
             return syms.globals[n.name].type
         dv = syms.dynvars.get(("global", n.name))
         if dv is not None and dv.key_types is not None:
@@ -261,6 +268,8 @@ class Checker(VariablesMixin, MemoryMixin):
         if n.name == "NULL":
             self.an.consts[n] = 0
             return T.PointerType(T.VOID)
+        if n.name == "args":  # the built-in array, used without [ ]
+            raise err("D_IDENT_BADREF", "array 'args' may not be referenced as scalar", n)
         from pydtrace.sema.kernel import check_ident
 
         kt = check_ident(self, n)
@@ -309,6 +318,11 @@ class Checker(VariablesMixin, MemoryMixin):
                 from pydtrace.sema.ptrtypes import pointer_to
 
                 return pointer_to(self, t, n)  # D_TYPE_ERR (sema.ptrtypes)
+            from pydtrace.sema.gaddr import global_lvalue
+
+            if global_lvalue(self.an, n.operand):  # &a[i], &s.m of D globals
+                self.an.uses.add("global_addr")
+                return T.PointerType(t)
             if not isinstance(n.operand, A.Ident | A.SelfVar | A.ThisVar | A.Index):
                 raise err("D_ADDROF_LVAL", "unacceptable operand for unary & operator", n)
             raise err("D_ADDROF_VAR", "cannot take address of dynamic variable", n)
@@ -347,6 +361,10 @@ class Checker(VariablesMixin, MemoryMixin):
             rt = enum_tag(self, n, lt)
         if rt is None:
             rt = self.expr(n.right)
+        if n.op in ("+", "-"):  # a D global array decays to a pointer
+            from pydtrace.sema.gaddr import decay
+
+            lt, rt = decay(self.an, n.left, lt), decay(self.an, n.right, rt)
         lr, rr = lt.resolve(), rt.resolve()
         if n.op in LOGIC_OPS:
             for side in (lr, rr):
@@ -518,6 +536,10 @@ class Checker(VariablesMixin, MemoryMixin):
                 tr.kind, tr.name) == (sr.kind, sr.name) and tr.name):
             self.an.rewrites[n] = n.operand  # a cast to the same struct type is no change
             return target
+        from pydtrace.sema.gaddr import global_object
+
+        if tr.is_scalar and isinstance(sr, T.ArrayType) and global_object(self.an, n.operand):
+            return target  # a D global array decays to a pointer (codegen.gmemory)
         if not (tr.is_scalar and sr.is_scalar):
             raise err("D_CAST_INVAL", f'invalid cast expression: "{src}" to "{target}"', n)
         c = self.const(n.operand)
@@ -621,6 +643,9 @@ def compatible(a: T.DType, b: T.DType) -> bool:
 
 def assignable(var: T.DType, value: T.DType) -> bool:
     vr, xr = var.resolve(), value.resolve()
+    if isinstance(xr, T.ArrayType) and isinstance(vr, T.PointerType):  # array decay
+        target = vr.target.resolve()
+        return isinstance(target, T.VoidType) or str(target) == str(xr.elem.resolve())
     if vr.is_string:
         return string_like(xr)
     if vr.is_integer:

@@ -33,6 +33,7 @@ DLIB_TYPES = {
 DLIB_PATTERNS = (
     (re.compile(r"E[A-Z0-9]+"), "errno"),
     (re.compile(r"SIG[A-Z0-9]+"), "signal"),
+    (re.compile(r"CLD_[A-Z]+"), "signal"),
     (re.compile(r"B_[A-Z]+"), "io"),
     (re.compile(r"R_[A-Z0-9_]+"), "regs"),
     (re.compile(r"DTRACEFLT_[A-Z]+"), "faults"),
@@ -394,6 +395,9 @@ def xlate_member(ck: Checker, n: A.MemberRef, x: A.Xlate) -> T.DType:
     value = substitute(member.value, xl.in_name, x.operand)
     if isinstance(value, A.Call) and value.name == "__psargs":
         value = PsArgs(value.args[0], line=n.line)
+    from pydtrace.sema.userword import user_words
+
+    value = user_words(value)  # __uword(addr) (procfs.d pr_argc, pr_envp)
     vt = ck.expr(value)
     rewrites(ck)[n] = value
     c = ck.const(value)

@@ -65,9 +65,10 @@ def option(args: list[str], options, line: int | None) -> None:
     try:
         options.set(name, value if eq else None)
     except DTraceError as exc:
+        reason = getattr(exc, "reason", "Invalid option name")  # OptionError's errmsg
         raise DCompileError("D_PRAGMA_OPTSET", f"failed to set option '{name}'"
                             f"{' to ' + repr(value) if value else ''}: "
-                            "Invalid option name", line) from exc
+                            f"{reason}", line) from exc
 
 
 def attributes(kind: str, args: list[str], line: int | None) -> str | None:

@@ -1,0 +1,8 @@
+/* &x of a D global scalar: a D variable itself is not addressable. */
+int x;
+
+BEGIN
+{
+	p = &x;
+	exit(0);
+}
