@@ -159,6 +159,11 @@ def load_dlib(ck: Checker, name: str) -> None:
         program = parse_program(text, kind="s", type_names=names, allow_empty=True)
     except DCompileError as exc:
         raise DCompileError(exc.tag, f"D library {name}.d: {exc.message}") from exc
+    declare_library(ck, program)
+
+
+def declare_library(ck: Checker, program: A.Program) -> None:
+    """A D library's declarations, inlines and translators (its clauses are ignored)."""
     ck.in_dlib = getattr(ck, "in_dlib", 0) + 1  # type: ignore[attr-defined]
     try:
         for item in program.items:

@@ -181,7 +181,7 @@ def _sorted(ck: Checker, libs: dict[str, _Lib]) -> list[_Lib]:
 
 
 def _load(ck: Checker, lib: _Lib, libs: dict[str, _Lib]) -> None:
-    from pydtrace.sema.kernel import declare_item, load_dlib
+    from pydtrace.sema.kernel import declare_library, load_dlib
 
     program = _parse(ck, lib.path, lib.text)
     try:
@@ -192,15 +192,7 @@ def _load(ck: Checker, lib: _Lib, libs: dict[str, _Lib]) -> None:
                 path = _dep_path(ck, lib, words[3], libs)
                 if path is None:
                     load_dlib(ck, words[3][:-2])
-        ck.in_dlib = getattr(ck, "in_dlib", 0) + 1  # type: ignore[attr-defined]
-        try:
-            for item in program.items:
-                if isinstance(item, A.Declaration):
-                    ck.check_declaration(item)
-                elif isinstance(item, A.InlineDecl | A.TranslatorDecl):
-                    declare_item(ck, item)
-        finally:
-            ck.in_dlib -= 1  # type: ignore[attr-defined]
+        declare_library(ck, program)
     except DCompileError as exc:
         raise _located(exc, lib.path) from exc
     lib.loaded = True
