@@ -181,7 +181,9 @@ def test_chill_waits() -> None:
     res = dtrace("-wqn", "BEGIN { chill(400000000); exit(0); }")
     took = time.monotonic() - t0
     assert res.returncode == 0, res.stderr
-    assert took - base >= 0.3, (took, base)
+    # chill(400ms) alone lasts 0.4 s; the margin over the unchilled run allows for
+    # start-up time varying on a busy machine
+    assert took >= 0.39 and took - base >= 0.15, (took, base)
     res = dtrace("-wqn", "BEGIN { chill(600000000); } BEGIN { exit(0); }")
     assert res.returncode == 0
     assert "illegal operation in action #1" in res.stderr
