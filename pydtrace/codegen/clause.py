@@ -135,11 +135,9 @@ class ClauseCompiler:
         em.emit(I.exit_insn())
 
     def statement(self, stmt: A.Stmt) -> None:
-        g = self.g
-        mark, before = g.em.frame_size, _snapshot(g)
+        mark = self.g.em.frame_size
         self._statement(stmt)
-        if not _keeps_stack(g, before, mark):  # nothing kept for later statements: reuse it
-            g.em.stack_release(mark)
+        self.g.em.stack_release(mark)  # the statement's temporaries; stack_keep slots stay
 
     def _statement(self, stmt: A.Stmt) -> None:
         g = self.g
@@ -223,43 +221,3 @@ def wake_threshold(options) -> int:
     from pydtrace.codegen.program import ring_size
 
     return ring_size(options["bufsize"]) // 16
-
-
-
-def _snapshot(g: ClauseGen) -> dict:
-    """Copies of ``g``'s attributes, to see what a statement stored on it."""
-    return {k: _frozen(v) for k, v in vars(g).items()}
-
-
-def _frozen(v: object) -> object:
-    if isinstance(v, list | tuple):
-        return tuple(_frozen(x) for x in v)
-    if isinstance(v, dict):
-        return tuple((k, _frozen(x)) for k, x in v.items())
-    if isinstance(v, set | frozenset):
-        return frozenset(v)
-    return v
-
-
-def _ints(v: object, depth: int = 0):
-    if isinstance(v, bool) or depth > 4:
-        return
-    if isinstance(v, int):
-        yield v
-    elif isinstance(v, list | tuple | set | frozenset):
-        for x in v:
-            yield from _ints(x, depth + 1)
-
-
-def _keeps_stack(g: ClauseGen, before: dict, mark: int) -> bool:
-    """Did the statement keep on ``g`` a stack offset it allocated (a cached slot such as
-    kread_slot, an alloca's runtime size)? Then that stack outlives the statement."""
-    low = -g.em.frame_size
-    for k, v in _snapshot(g).items():
-        try:
-            same = k in before and before[k] == v
-        except Exception:  # noqa: BLE001 - objects without a usable ==
-            same = False
-        if not same and any(low <= x < -mark for x in _ints(v)):
-            return True
-    return False

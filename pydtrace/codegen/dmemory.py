@@ -53,7 +53,7 @@ def read_memory(g: ClauseGen, addr: int, off: int, size: int, userland: bool) ->
 
     slot = g.kread_slot  # one per clause: the caller loads it at once
     if slot is None:
-        slot = g.kread_slot = em.stack_alloc(8)
+        slot = g.kread_slot = em.stack_keep(8)
     helper = H.PROBE_READ_USER if userland else H.PROBE_READ_KERNEL
     r = em.call(helper, [("fp", slot), ("imm", size), where])
     # the address is parked on the stack, not kept live until the fault stubs

@@ -61,7 +61,7 @@ def build(g: ClauseGen, path: int, mount: bool = False) -> int:
     dst = g.scratch_slot(2)  # the second slot is slack for the bounded name copies
     slots = g.dpath_slots
     if slots is None:  # shared by the clause's walks (they do not nest)
-        slots = g.dpath_slots = tuple(em.stack_alloc(8) for _ in range(4))  # type: ignore
+        slots = g.dpath_slots = tuple(em.stack_keep(8) for _ in range(4))  # type: ignore
     tmp, sd, sm, sp = slots
     walked = em.new_label("dpw")
 

@@ -25,6 +25,7 @@ class Emitter:
         self._pending_comment: str | None = None
         self.frame_size = 0
         self.frame_peak = 0  # the deepest frame_size reached (stack_release lowers frame_size)
+        self.frame_kept = 0  # stack_keep: nothing below this is released
 
     # -- registers, labels, stack
 
@@ -43,10 +44,18 @@ class Emitter:
         self.frame_peak = max(self.frame_peak, self.frame_size)
         return -self.frame_size
 
+    def stack_keep(self, size: int) -> int:
+        """Like stack_alloc, for a slot that lives to the end of the clause (a cached
+        slot, an address the fault stubs read): stack_release never frees it."""
+        off = self.stack_alloc(size)
+        self.frame_kept = self.frame_size
+        return off
+
     def stack_release(self, mark: int) -> None:
         """Frees the stack reserved since ``frame_size`` was ``mark`` (a statement's
-        temporaries), so later statements reuse it; frame_peak keeps the maximum."""
-        self.frame_size = mark
+        temporaries), so later statements reuse it; kept slots and anything below
+        them stay. frame_peak keeps the maximum."""
+        self.frame_size = max(mark, self.frame_kept)
 
     # -- emission
 

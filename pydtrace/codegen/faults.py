@@ -65,7 +65,7 @@ def fire_error_probe(g: ClauseGen, site: FaultSite) -> None:
     em = g.em
     saved = g.fault_save_area  # one per clause, shared by its fault sites
     if saved is None:
-        saved = g.fault_save_area = em.stack_alloc(8 * 7)
+        saved = g.fault_save_area = em.stack_keep(8 * 7)
     for i, off in enumerate([STATE_PROBE_ID] + [STATE_ARGS + 8 * k for k in range(6)]):
         tmp = em.vreg()
         em.emit(I.ldx(O.DW, tmp, STATE_REG, off))

@@ -116,7 +116,7 @@ def read_kernel(g: ClauseGen, addr: int, size: int) -> int:
 
     slot = g.kread_slot  # one per clause: callers load it at once
     if slot is None:
-        slot = g.kread_slot = em.stack_alloc(8)
+        slot = g.kread_slot = em.stack_keep(8)
     em.emit(I.st_imm(O.DW, 10, slot, 0))
     ret = em.call(H.PROBE_READ_KERNEL, [("fp", slot), ("imm", size), addr])
     # the address is parked on the stack, not kept live until the fault stubs
@@ -229,8 +229,6 @@ def ctx_reg(g: ClauseGen) -> int:
     em = g.em
     slot = g.ctx_slot
     if slot is None:
-        slot = em.stack_alloc(8)
-        g.ctx_slot = slot
         raise cg_error(A.Node(), "internal: program context was not saved for this clause")
     reg = em.vreg()
     em.emit(I.ldx(O.DW, reg, 10, slot))
@@ -450,6 +448,6 @@ def uses_ctx(node) -> bool:
 
 def spill_ctx(g: ClauseGen) -> None:
     """At clause entry (R2 = context): save it for ctx_reg."""
-    slot = g.em.stack_alloc(8)
+    slot = g.em.stack_keep(8)
     g.ctx_slot = slot
     g.em.emit(I.stx(O.DW, 10, slot, O.R2))

@@ -21,7 +21,7 @@ def ctx(g: ClauseGen) -> int:
     """The stack offset of the clause's (single, reused) bpf_loop context."""
     off = g.subr_ctx
     if off is None:
-        off = g.em.stack_alloc(L.CTX_SIZE)
+        off = g.em.stack_keep(L.CTX_SIZE)
         g.subr_ctx = off
     return off
 
@@ -97,6 +97,6 @@ def fault_addr(g: ClauseGen, addr: int | None):
         return None
     slot = g.fault_addr_slot
     if slot is None:
-        slot = g.fault_addr_slot = g.em.stack_alloc(8)
+        slot = g.fault_addr_slot = g.em.stack_keep(8)
     g.em.emit(I.stx(O.DW, O.R10, slot, addr))
     return ("fp", slot)

@@ -61,7 +61,7 @@ def scratch_alloc(g: ClauseGen, n: A.Call, size_node: A.Expr) -> tuple[int, int]
         off = g.scratch_slot()
         size = g.em.copy(compile_int(g, size_node))
         fault_if(g, O.JGT, size, g.slot_size, FAULT_NOSCRATCH)
-        extent = ("fp", g.em.stack_alloc(8))  # the runtime size, for scratch_dest
+        extent = ("fp", g.em.stack_keep(8))  # the runtime size, for scratch_dest
         g.em.emit(I.stx(O.DW, O.R10, extent[1], size))
     g.scratch_pin()
     g.scratch_allocs.append((off, extent))
